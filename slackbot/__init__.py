@@ -1,0 +1,1 @@
+"""Escalation-coordination Slack bot."""

@@ -1,0 +1,1 @@
+"""Domain rules: plain Python, importable without Slack or a database."""

@@ -1,0 +1,139 @@
+"""SQLModel tables. Alembic owns the schema (storage/migrations); `create_all` is for tests only.
+
+Every timestamp is timezone-aware UTC. SQLite returns naive values for these columns, so code
+reading them goes through `slackbot.domain.clock.ensure_utc`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Default factory for timestamps; real code passes the injected clock's time."""
+    return datetime.now(UTC)
+
+
+class Case(SQLModel, table=True):
+    """An escalation: what was asked, where it stands and where its Slack thread lives."""
+
+    __tablename__ = "escalation_case"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "root_ts", name="uq_case_root_message"),
+        Index("ix_case_status_opened", "status", "opened_at"),
+        Index("ix_case_opened_by", "opened_by", "opened_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    playbook_id: str = Field(max_length=40, index=True)
+    summary: str = Field(max_length=200)
+    status: str = Field(max_length=32)
+    tier: int = 1
+    priority: str = Field(max_length=16)
+    category: str = Field(max_length=40)
+    requester_type: str = Field(max_length=40)
+    internal_ticket: str = Field(max_length=64)
+    #: Every intake field by id; file fields hold a list of Slack file descriptors.
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    opened_by: str = Field(max_length=32)
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    owner_id: str | None = Field(default=None, max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)
+    root_ts: str | None = Field(default=None, max_length=32)
+    vendor_ticket: str | None = Field(default=None, max_length=64)
+    vendor_status: str | None = Field(default=None, max_length=120)
+    last_update_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    handed_off_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    closed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    #: Bumped on every change; writers compare-and-set it so concurrent moves never interleave.
+    version: int = 1
+
+
+class CaseEvent(SQLModel, table=True):
+    """Append-only log of everything that happened to a case."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case_at", "case_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="escalation_case.id")
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    #: A Slack user id, or "bot" / "scheduler" for the bot's own doings.
+    actor: str = Field(max_length=32)
+    #: What happened: opened, status_changed, undo, update, reply, denied, note, ...
+    kind: str = Field(max_length=32)
+    #: How: command, modal, reaction, button, scheduler, email, ...
+    via: str = Field(default="", max_length=32)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str | None = Field(default=None, max_length=32)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class CaseMessage(SQLModel, table=True):
+    """A Slack message that belongs to a case: its root, the bot's replies and people's replies.
+
+    Reaction events carry only the message's channel and ts, not its thread: this table is how a
+    reaction on any message of a case thread finds the case.
+    """
+
+    __tablename__ = "case_message"
+    __table_args__ = (UniqueConstraint("channel_id", "ts", name="uq_case_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="escalation_case.id", index=True)
+    channel_id: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    kind: str = Field(default="reply", max_length=16)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack event ids already applied: Slack delivers at least once. Pruned after a day."""
+
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
+
+
+class OutboxItem(SQLModel, table=True):
+    """An outbound side effect (Slack post, email, page), recorded before it is attempted.
+
+    The dispatcher claims due items, performs them and marks them done; failures are retried
+    with backoff until done or permanently failed. `dedup_key` makes enqueueing idempotent.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    case_id: int | None = Field(default=None, foreign_key="escalation_case.id", index=True)
+    dedup_key: str | None = Field(default=None, max_length=200, unique=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: pending → in_flight → done | failed (| cancelled)
+    state: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    lease_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    last_error: str | None = Field(default=None, max_length=2000)
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    done_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
