@@ -88,7 +88,9 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number: set it to e.g. {default}") from None
+        raise ConfigError(
+            f"{name}={raw!r} is not a whole number: set it to e.g. {default}"
+        ) from None
     if not low <= value <= high:
         raise ConfigError(f"{name}={value} is out of range: use {low}–{high}")
     return value
@@ -130,8 +132,15 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
             "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) "
             "with the connections:write scope, or set SLACK_MODE=http"
         )
-    signing_secret = _require(
-        env, "SLACK_SIGNING_SECRET", "copy the Signing Secret from the app's Basic Information page"
+    # Socket Mode needs no signature checks (Slack's socket is authenticated by the app token).
+    signing_secret = (
+        _require(
+            env,
+            "SLACK_SIGNING_SECRET",
+            "copy the Signing Secret from the app's Basic Information page",
+        )
+        if mode == "http"
+        else _get(env, "SLACK_SIGNING_SECRET") or ""
     )
 
     database_url = _get(env, "DATABASE_URL") or "sqlite:///escalations.db"
@@ -165,7 +174,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
 
     smtp_security = (_get(env, "SMTP_SECURITY") or "starttls").lower()
     if smtp_security not in ("none", "starttls", "ssl"):
-        raise ConfigError(f"SMTP_SECURITY={smtp_security!r} is not valid: use none, starttls or ssl")
+        raise ConfigError(
+            f"SMTP_SECURITY={smtp_security!r} is not valid: use none, starttls or ssl"
+        )
     smtp_host = _get(env, "SMTP_HOST")
     default_smtp_port = {"none": 25, "starttls": 587, "ssl": 465}[smtp_security]
     smtp_port = _int(env, "SMTP_PORT", default_smtp_port, 1, 65535)
@@ -181,7 +192,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
 
     log_level = (_get(env, "LOG_LEVEL") or "INFO").upper()
     if log_level not in logging.getLevelNamesMapping():
-        raise ConfigError(f"LOG_LEVEL={log_level!r} is not valid: use DEBUG, INFO, WARNING or ERROR")
+        raise ConfigError(
+            f"LOG_LEVEL={log_level!r} is not valid: use DEBUG, INFO, WARNING or ERROR"
+        )
 
     return Settings(
         slack_bot_token=bot_token,

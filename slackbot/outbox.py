@@ -84,9 +84,7 @@ def enqueue(
 ) -> OutboxItem:
     """Record a side effect in the caller's transaction; an existing `dedup_key` is returned."""
     if dedup_key is not None:
-        existing = session.exec(
-            select(OutboxItem).where(OutboxItem.dedup_key == dedup_key)
-        ).first()
+        existing = session.exec(select(OutboxItem).where(OutboxItem.dedup_key == dedup_key)).first()
         if existing is not None:
             return existing
     item = OutboxItem(
@@ -107,9 +105,7 @@ def enqueue(
             session.add(item)
     except IntegrityError:
         # Another transaction enqueued the same key between our read and our insert.
-        return session.exec(
-            select(OutboxItem).where(OutboxItem.dedup_key == dedup_key)
-        ).one()
+        return session.exec(select(OutboxItem).where(OutboxItem.dedup_key == dedup_key)).one()
     return item
 
 

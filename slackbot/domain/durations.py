@@ -14,7 +14,7 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text or "")
     if not match:
         raise ValueError(
-            f"{text!r} is not a duration: write a number and a unit s, m, h or d, like \"24h\""
+            f'{text!r} is not a duration: write a number and a unit s, m, h or d, like "24h"'
         )
     value, unit = float(match.group(1)), match.group(2)
     return timedelta(**{_UNITS[unit]: value})

@@ -54,7 +54,7 @@ def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{value!r} is not an IANA time zone like \"America/Los_Angeles\"") from exc
+        raise ValueError(f'{value!r} is not an IANA time zone like "America/Los_Angeles"') from exc
     return value
 
 
@@ -253,7 +253,7 @@ class Season(_Strict):
     @classmethod
     def _check_month_day(cls, value: str) -> str:
         if not _MONTH_DAY.match(value):
-            raise ValueError(f"{value!r} is not a month-day like \"11-01\"")
+            raise ValueError(f'{value!r} is not a month-day like "11-01"')
         return value
 
     def contains(self, day: date) -> bool:

@@ -1,0 +1,1 @@
+"""Slash commands, one module each, each exposing register(app, services)."""

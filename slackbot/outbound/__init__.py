@@ -1,0 +1,1 @@
+"""Outbound channels other than Slack: email (SMTP) and paging."""

@@ -1,0 +1,1 @@
+"""Slack edge: Block Kit builders, listeners and delivery of Slack side effects."""

@@ -1,0 +1,475 @@
+"""Block Kit builders: pure functions from domain objects to Slack views and messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from slackbot.domain.cases import CaseStatus, Priority, case_key
+from slackbot.domain.clock import ensure_utc
+from slackbot.domain.intake import ESCALATION_DEFINITION, SUMMARY_LIMIT
+from slackbot.domain.mrkdwn import escape, mention, one_line
+from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Playbooks
+from slackbot.slack.ids import VALUE, BlockId, CallbackId, field_block_id, field_id_of
+from storage.models import Case, CaseEvent
+
+#: Offered in time-zone pickers (Slack's static menus hold at most 100 options).
+TIME_ZONES = (
+    "America/Los_Angeles",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Chicago",
+    "America/New_York",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Puerto_Rico",
+    "America/Halifax",
+    "America/Toronto",
+    "America/Vancouver",
+    "America/Mexico_City",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Europe/Warsaw",
+    "Europe/Athens",
+    "Africa/Johannesburg",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Manila",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Guam",
+    "UTC",
+)
+
+
+def _plain(text: str, limit: int = 75) -> dict[str, Any]:
+    return {"type": "plain_text", "text": one_line(text, limit), "emoji": True}
+
+
+def _option(label: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(label), "value": value}
+
+
+def slack_date(when: datetime | None, fallback_format: str = "%Y-%m-%d %H:%M UTC") -> str:
+    """A Slack date token that renders in each reader's own time zone."""
+    if when is None:
+        return "never"
+    when = ensure_utc(when)
+    return (
+        f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{when:{fallback_format}}>"
+    )
+
+
+# --- /escalate modals ------------------------------------------------------------------------
+
+
+def build_playbook_picker(playbooks: Playbooks, *, origin_channel: str) -> dict[str, Any]:
+    """First step of `/escalate` when no playbook was named: choose the escalation path."""
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.PICK_PLAYBOOK,
+        "private_metadata": json.dumps({"channel": origin_channel}),
+        "title": _plain("Escalate a case", 24),
+        "submit": _plain("Next", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": ESCALATION_DEFINITION}},
+            {
+                "type": "input",
+                "block_id": BlockId.PLAYBOOK,
+                "label": _plain("Escalate to"),
+                "element": {
+                    "type": "static_select",
+                    "action_id": VALUE,
+                    "placeholder": _plain("Choose who receives it"),
+                    "options": [_option(pb.title, pb.id) for pb in playbooks][:100],
+                },
+                "hint": _plain("Each path asks exactly what its receiving side needs.", 150),
+            },
+        ],
+    }
+
+
+def _field_element(spec: IntakeField) -> dict[str, Any]:
+    kind = spec.kind
+    element: dict[str, Any]
+    if kind in (FieldKind.TEXT, FieldKind.MULTILINE, FieldKind.PHONE):
+        element = {"type": "plain_text_input", "max_length": spec.limit}
+        if kind is FieldKind.MULTILINE:
+            element["multiline"] = True
+    elif kind is FieldKind.EMAIL:
+        element = {"type": "email_text_input"}
+    elif kind is FieldKind.TIMEZONE:
+        element = {
+            "type": "static_select",
+            "options": [_option(zone.replace("_", " "), zone) for zone in TIME_ZONES],
+        }
+    elif kind is FieldKind.DATETIME:
+        element = {"type": "datetimepicker"}
+    elif kind is FieldKind.CHOICE:
+        element = {"type": "static_select", "options": [_option(c, c) for c in spec.choices]}
+    elif kind is FieldKind.PEOPLE:
+        element = {"type": "multi_users_select"}
+    else:  # FieldKind.FILE
+        element = {"type": "file_input", "max_files": 5}
+    element["action_id"] = VALUE
+    if spec.placeholder and element["type"] in (
+        "plain_text_input",
+        "email_text_input",
+        "static_select",
+        "multi_users_select",
+    ):
+        element["placeholder"] = _plain(spec.placeholder, 150)
+    return element
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool, hint: str = ""):
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": _plain(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = _plain(hint, 2000)
+    return block
+
+
+def build_intake_modal(playbook: Playbook, *, origin_channel: str) -> dict[str, Any]:
+    """The intake form: common fields, then exactly what this playbook's receiver requires."""
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{escape(playbook.title)}*\n{escape(playbook.description)}".strip(),
+            },
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": ESCALATION_DEFINITION}]},
+        _input(
+            field_block_id("summary"),
+            "Summary",
+            {
+                "type": "plain_text_input",
+                "action_id": VALUE,
+                "max_length": SUMMARY_LIMIT,
+                "placeholder": _plain("What is blocked, in one line", 150),
+            },
+            optional=False,
+            hint="Shown on the case's root message. No personal or health details.",
+        ),
+        _input(
+            field_block_id("internal_ticket"),
+            "Our ticket number",
+            {
+                "type": "plain_text_input",
+                "action_id": VALUE,
+                "max_length": 64,
+                "placeholder": _plain("e.g. XQ123", 150),
+            },
+            optional=False,
+        ),
+        _input(
+            field_block_id("category"),
+            "Category",
+            {
+                "type": "static_select",
+                "action_id": VALUE,
+                "options": [_option(c.label, c.id) for c in playbook.categories],
+            },
+            optional=False,
+            hint="Access and enrolment blockers are worked first.",
+        ),
+        _input(
+            field_block_id("tier"),
+            "Tier",
+            {
+                "type": "static_select",
+                "action_id": VALUE,
+                "options": [_option(f"{t.tier}: {t.name}", str(t.tier)) for t in playbook.tiers],
+                "initial_option": _option(
+                    f"{playbook.tiers[0].tier}: {playbook.tiers[0].name}",
+                    str(playbook.tiers[0].tier),
+                ),
+            },
+            optional=False,
+        ),
+        _input(
+            field_block_id("requester_type"),
+            "Who is affected",
+            {
+                "type": "static_select",
+                "action_id": VALUE,
+                "options": [_option(r, r) for r in playbook.requester_types],
+            },
+            optional=False,
+        ),
+    ]
+    for spec in playbook.fields:
+        blocks.append(
+            _input(
+                field_block_id(spec.id),
+                spec.label,
+                _field_element(spec),
+                optional=not spec.required,
+                hint=spec.help,
+            )
+        )
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.INTAKE,
+        "private_metadata": json.dumps({"playbook": playbook.id, "channel": origin_channel}),
+        "title": _plain("Escalate a case", 24),
+        "submit": _plain("Open case", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": blocks[:100],
+    }
+
+
+def parse_view_state(state_values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Turn a submitted view's `state.values` into plain values keyed by field id."""
+    values: dict[str, Any] = {}
+    for block_id, actions in state_values.items():
+        element = actions.get(VALUE)
+        if element is None:
+            continue
+        kind = element.get("type")
+        if kind in ("plain_text_input", "email_text_input", "url_text_input", "number_input"):
+            value: Any = element.get("value")
+        elif kind in ("static_select", "external_select", "radio_buttons"):
+            option = element.get("selected_option")
+            value = option.get("value") if option else None
+        elif kind == "checkboxes":
+            value = [option["value"] for option in element.get("selected_options") or []]
+        elif kind == "multi_users_select":
+            value = element.get("selected_users") or []
+        elif kind == "users_select":
+            value = element.get("selected_user")
+        elif kind == "datetimepicker":
+            value = element.get("selected_date_time")
+        elif kind == "datepicker":
+            value = element.get("selected_date")
+        elif kind == "file_input":
+            value = [
+                {key: item.get(key) for key in ("id", "name", "mimetype", "size", "url_private")}
+                for item in element.get("files") or []
+            ]
+        else:
+            value = element.get("value")
+        values[field_id_of(block_id)] = value
+    return values
+
+
+def field_errors(errors: dict[str, str]) -> dict[str, str]:
+    """Map field-id errors to the block ids Slack shows them under."""
+    return {field_block_id(field_id): message[:150] for field_id, message in errors.items()}
+
+
+# --- the case thread -------------------------------------------------------------------------
+
+
+def _tier_name(case: Case, playbook: Playbook | None) -> str:
+    tier = playbook.tier(case.tier) if playbook else None
+    return f"{case.tier}: {tier.name}" if tier else str(case.tier)
+
+
+def build_root_message(case: Case, playbook: Playbook | None) -> tuple[str, list[dict[str, Any]]]:
+    """The case's root message: id, title, status, tier, priority, owner, last update."""
+    key = case_key(case.id)
+    status = CaseStatus(case.status)
+    priority = Priority(case.priority)
+    title = escape(one_line(case.summary, 150))
+    text = f"{key} [{status.label}] {one_line(case.summary, 150)}"
+    fields = [
+        f"*Status*\n{status.emoji} {status.label}",
+        f"*Tier*\n{escape(_tier_name(case, playbook))}",
+        f"*Priority*\n{':rotating_light: ' if priority is Priority.HIGH else ''}{priority.label}",
+        f"*Owner*\n{mention(case.owner_id)}",
+        f"*Our ticket*\n{escape(case.internal_ticket)}",
+        f"*Affected*\n{escape(case.requester_type)}",
+    ]
+    if case.vendor_ticket:
+        fields.append(f"*Vendor ticket*\n{escape(case.vendor_ticket)}")
+    if case.vendor_status:
+        fields.append(f"*Vendor status*\n{escape(one_line(case.vendor_status, 80))}")
+    receiver = escape(playbook.receiver.name) if playbook else escape(case.playbook_id)
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "block_id": "case_title",
+            "text": {"type": "mrkdwn", "text": f"*{key}* · {title}\n_Escalation to {receiver}_"},
+        },
+        {
+            "type": "section",
+            "block_id": "case_fields",
+            "fields": [{"type": "mrkdwn", "text": item} for item in fields[:10]],
+        },
+        {
+            "type": "context",
+            "block_id": "case_updated",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"Opened by {mention(case.opened_by)} {slack_date(case.opened_at)}"
+                    f" · last update {slack_date(case.updated_at)}",
+                }
+            ],
+        },
+    ]
+    return text, blocks
+
+
+def _field_value(spec: IntakeField, value: Any) -> str:
+    if spec.kind is FieldKind.PEOPLE:
+        return ", ".join(mention(user) for user in value)
+    if spec.kind is FieldKind.FILE:
+        return ", ".join(escape(item.get("name") or "file") for item in value)
+    if spec.kind is FieldKind.DATETIME:
+        return slack_date(datetime.fromisoformat(value))
+    return escape(str(value))
+
+
+def build_case_details(case: Case, playbook: Playbook) -> tuple[str, list[dict[str, Any]]]:
+    """The first thread reply: what was asked (contact details withheld) and the next steps."""
+    lines = [f"*Category:* {escape(_category_label(case, playbook))}"]
+    withheld: list[str] = []
+    for spec in playbook.fields:
+        value = case.fields.get(spec.id)
+        if value in (None, "", []):
+            continue
+        if spec.contact:
+            withheld.append(spec.label)
+            continue
+        rendered = _field_value(spec, value)
+        if spec.kind is FieldKind.MULTILINE:
+            quoted = "\n".join(f">{line}" for line in rendered.splitlines() or [""])
+            lines.append(f"*{escape(spec.label)}:*\n{quoted}")
+        else:
+            lines.append(f"*{escape(spec.label)}:* {rendered}")
+    if withheld:
+        lines.append(
+            f"_Contact details ({escape(', '.join(withheld))}) are on file and go only to "
+            f"{escape(playbook.receiver.name)}._"
+        )
+    steps = [
+        "React :eyes: to take it, :hourglass_flowing_sand: once it waits on the receiving side, "
+        ":white_check_mark: when resolved.",
+        f"Reply in this thread: everything here becomes part of {case_key(case.id)}'s history.",
+    ]
+    text = f"Details of {case_key(case.id)}"
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": "*Next steps:* " + " ".join(steps)}],
+        },
+    ]
+    return text, blocks
+
+
+def _category_label(case: Case, playbook: Playbook | None) -> str:
+    category = playbook.category(case.category) if playbook else None
+    return category.label if category else case.category
+
+
+def build_opened_confirmation(case: Case, permalink: str | None) -> str:
+    """The ephemeral note to the agent once the case's thread exists."""
+    where = f"<{permalink}|its thread>" if permalink else "its thread in the playbook's channel"
+    return f":white_check_mark: Opened *{case_key(case.id)}*: follow {where}."
+
+
+# --- /escalate help, list, show --------------------------------------------------------------
+
+
+def build_help(playbooks: Playbooks, extra: Iterable[tuple[str, str]] = ()) -> str:
+    """The help text for `/escalate`."""
+    lines = [
+        "*/escalate* opens a case for something that blocks a user and you could not fix.",
+        "• `/escalate` — choose an escalation path and fill its form",
+        "• `/escalate <path>` — go straight to a path: "
+        + ", ".join(f"`{pb.id}`" for pb in playbooks),
+        "• `/escalate list` — your open cases; `/escalate list all` — every open case",
+        "• `/escalate show ESC-42` — one case and its history",
+    ]
+    lines.extend(f"• `{usage}` — {what}" for usage, what in extra)
+    lines.append("• `/escalate help` — this text")
+    return "\n".join(lines)
+
+
+def build_case_list(cases: Sequence[Case], playbooks: Playbooks, *, heading: str) -> str:
+    """A compact list of cases, one line each."""
+    if not cases:
+        return f"{heading}: none."
+    lines = [f"*{heading}* ({len(cases)})"]
+    for case in cases:
+        status = CaseStatus(case.status)
+        lines.append(
+            f"• *{case_key(case.id)}* {status.emoji} {status.label} · tier {case.tier} · "
+            f"{escape(one_line(case.summary, 80))} · {case.playbook_id} · "
+            f"owner {mention(case.owner_id)} · updated {slack_date(case.updated_at)}"
+        )
+    return "\n".join(lines)
+
+
+def build_case_show(
+    case: Case, playbook: Playbook | None, events: Sequence[CaseEvent], permalink: str | None
+) -> str:
+    """One case with its latest history, for `/escalate show`."""
+    status = CaseStatus(case.status)
+    lines = [
+        f"*{case_key(case.id)}* · {escape(one_line(case.summary, 150))}",
+        f"{status.emoji} {status.label} · tier {escape(_tier_name(case, playbook))} · "
+        f"{Priority(case.priority).label} · owner {mention(case.owner_id)}",
+        f"Our ticket {escape(case.internal_ticket)}"
+        + (f" · vendor ticket {escape(case.vendor_ticket)}" if case.vendor_ticket else ""),
+        f"Opened by {mention(case.opened_by)} {slack_date(case.opened_at)}",
+    ]
+    if permalink:
+        lines.append(f"<{permalink}|Open the thread>")
+    if events:
+        lines.append("*History*")
+        for event in events[-15:]:
+            lines.append(
+                f"• {slack_date(event.at)} {mention(event.actor) if event.actor.startswith(('U', 'W')) else event.actor}: {describe_event(event)}"
+            )
+    return "\n".join(lines)
+
+
+def describe_event(event: CaseEvent) -> str:
+    """One event in words."""
+    moved = ""
+    if event.from_status or event.to_status:
+        before = CaseStatus(event.from_status).label if event.from_status else "—"
+        after = CaseStatus(event.to_status).label if event.to_status else "—"
+        moved = f" {before} → {after}"
+    via = f" (via {event.via})" if event.via else ""
+    note = event.detail.get("note") if isinstance(event.detail, dict) else None
+    suffix = f": {escape(one_line(str(note), 100))}" if note else ""
+    return f"{event.kind.replace('_', ' ')}{moved}{via}{suffix}"
+
+
+def build_home(cases: Sequence[Case], playbooks: Playbooks) -> dict[str, Any]:
+    """The App Home tab: the viewer's open cases."""
+    return {
+        "type": "home",
+        "blocks": [
+            {"type": "header", "text": _plain("Escalations", 150)},
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": build_case_list(cases, playbooks, heading="Your open cases")[:3000],
+                },
+            },
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": ESCALATION_DEFINITION}]},
+        ],
+    }

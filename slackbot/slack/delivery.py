@@ -1,0 +1,312 @@
+"""Delivery of Slack side effects from the outbox: root messages, thread replies, ephemerals.
+
+Use cases never call Slack. They record what should be said (`post_root`, `refresh_root`,
+`post_in_thread`, `post_ephemeral`) inside their transaction; the handlers here say it once the
+transaction has committed, and the outbox retries them until Slack has it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session, select
+
+from slackbot.domain.playbooks import Playbook
+from slackbot.outbox import PermanentFailure, RetryLater, enqueue
+from slackbot.slack import blocks
+from storage.models import Case, OutboxItem
+from storage.repositories import get_case, record_message
+
+if TYPE_CHECKING:
+    from slackbot.services import Services
+
+log = logging.getLogger(__name__)
+
+ROOT = "slack.root"
+POST = "slack.post"
+EPHEMERAL = "slack.ephemeral"
+
+#: Slack errors that retrying cannot fix.
+PERMANENT_ERRORS = {
+    "channel_not_found",
+    "is_archived",
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "no_text",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "not_authed",
+    "missing_scope",
+    "message_not_found",
+    "cant_update_message",
+    "restricted_action",
+    "user_not_found",
+}
+WAIT_FOR_ROOT = timedelta(seconds=2)
+
+Renderer = Callable[[Case, Playbook | None], tuple[str, list[dict[str, Any]]]]
+
+#: Named renderers for messages whose content is built at delivery time, from the newest state.
+RENDERERS: dict[str, Renderer] = {
+    "case_details": lambda case, playbook: blocks.build_case_details(case, playbook),
+}
+
+
+# --- recording, for use cases ----------------------------------------------------------------
+
+
+def post_root(session: Session, *, case_id: int, now: datetime) -> None:
+    """Queue the first posting of a case's root message."""
+    enqueue(
+        session,
+        kind=ROOT,
+        case_id=case_id,
+        payload={"case_id": case_id, "post": True},
+        now=now,
+        dedup_key=f"root-post:{case_id}",
+    )
+
+
+def refresh_root(session: Session, *, case_id: int, now: datetime) -> None:
+    """Queue an edit of the root message to show the case as it is when delivered.
+
+    The message is rendered at delivery time, so one pending refresh covers any number of
+    changes: another is queued only if none is waiting.
+    """
+    waiting = session.exec(
+        select(OutboxItem.id).where(
+            OutboxItem.kind == ROOT,
+            OutboxItem.case_id == case_id,
+            OutboxItem.state == "pending",
+        )
+    ).first()
+    if waiting is None:
+        enqueue(session, kind=ROOT, case_id=case_id, payload={"case_id": case_id}, now=now)
+
+
+def post_in_thread(
+    session: Session,
+    *,
+    case_id: int,
+    now: datetime,
+    text: str = "",
+    blocks_: list[dict[str, Any]] | None = None,
+    render: str | None = None,
+    dedup_key: str | None = None,
+    not_before: datetime | None = None,
+) -> OutboxItem:
+    """Queue a reply in the case's thread: fixed text/blocks, or a named renderer."""
+    payload: dict[str, Any] = {"case_id": case_id, "text": text}
+    if blocks_:
+        payload["blocks"] = blocks_
+    if render:
+        payload["render"] = render
+    return enqueue(
+        session,
+        kind=POST,
+        case_id=case_id,
+        payload=payload,
+        now=now,
+        dedup_key=dedup_key,
+        not_before=not_before,
+    )
+
+
+def post_ephemeral(
+    session: Session,
+    *,
+    user: str,
+    channel: str | None,
+    now: datetime,
+    text: str = "",
+    case_id: int | None = None,
+    render: str | None = None,
+    dedup_key: str | None = None,
+) -> OutboxItem:
+    """Queue a message only `user` sees (in `channel`, else in their DM with the bot)."""
+    payload: dict[str, Any] = {"user": user, "channel": channel, "text": text}
+    if case_id is not None:
+        payload["case_id"] = case_id
+    if render:
+        payload["render"] = render
+    return enqueue(
+        session, kind=EPHEMERAL, case_id=case_id, payload=payload, now=now, dedup_key=dedup_key
+    )
+
+
+# --- performing, for the outbox --------------------------------------------------------------
+
+
+def _call(fn: Callable[..., Any], **kwargs: Any) -> Any:
+    try:
+        return fn(**kwargs)
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown_error") if exc.response else "unknown_error"
+        if error in PERMANENT_ERRORS:
+            raise PermanentFailure(f"Slack refused: {error}") from None
+        raise RetryLater(f"Slack error: {error}") from None
+
+
+class SlackDelivery:
+    """Outbox handlers for Slack kinds, bound to the services."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @property
+    def client(self):
+        """The Web API client."""
+        return self.services.slack
+
+    def _case(self, case_id: int) -> tuple[Case, Playbook | None]:
+        with Session(self.services.engine) as session:
+            case = get_case(session, case_id=case_id)
+        if case is None:
+            raise PermanentFailure(f"case {case_id} does not exist")
+        return case, self.services.playbooks.get(case.playbook_id)
+
+    def perform_root(self, item: OutboxItem) -> dict[str, Any]:
+        """Post the root message, or edit it in place once it exists."""
+        case, playbook = self._case(item.payload["case_id"])
+        text, body = blocks.build_root_message(case, playbook)
+        if case.root_ts is None:
+            if not item.payload.get("post"):
+                raise RetryLater("root message not posted yet", WAIT_FOR_ROOT, count=False)
+            if playbook is None:
+                raise PermanentFailure(f"playbook {case.playbook_id!r} no longer exists")
+            response = self._post_joining(playbook.channel, text=text, blocks=body)
+            return {"channel": response["channel"], "ts": response["ts"], "posted": True}
+        _call(
+            self.client.chat_update,
+            channel=case.channel_id,
+            ts=case.root_ts,
+            text=text,
+            blocks=body,
+        )
+        return {"channel": case.channel_id, "ts": case.root_ts, "posted": False}
+
+    def _post_joining(self, channel: str, **kwargs: Any) -> Any:
+        try:
+            return self.client.chat_postMessage(channel=channel, **kwargs)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "not_in_channel":
+                return _call(self.client.chat_postMessage, channel=channel, **kwargs)
+        # A public channel the bot was not invited to: join it and try once more.
+        _call(self.client.conversations_join, channel=channel)
+        return _call(self.client.chat_postMessage, channel=channel, **kwargs)
+
+    def root_done(self, session: Session, item: OutboxItem, result: dict[str, Any]) -> None:
+        """Remember where the root message lives so reactions and replies find the case."""
+        if not result.get("posted"):
+            return
+        case = get_case(session, case_id=item.payload["case_id"])
+        now = self.services.clock.now()
+        if case.root_ts is None:
+            case.channel_id, case.root_ts = result["channel"], result["ts"]
+            session.add(case)
+        record_message(
+            session,
+            case_id=case.id,
+            channel_id=result["channel"],
+            ts=result["ts"],
+            kind="root",
+            now=now,
+        )
+
+    def _render(self, item: OutboxItem, case: Case | None, playbook: Playbook | None):
+        name = item.payload.get("render")
+        if name is None:
+            return item.payload.get("text") or "", item.payload.get("blocks")
+        renderer = RENDERERS.get(name)
+        if renderer is None:
+            raise PermanentFailure(f"no renderer named {name!r}")
+        return renderer(case, playbook)
+
+    def perform_post(self, item: OutboxItem) -> dict[str, Any]:
+        """Reply in the case's thread (waits until the root message exists)."""
+        case, playbook = self._case(item.payload["case_id"])
+        if case.root_ts is None:
+            raise RetryLater("waiting for the root message", WAIT_FOR_ROOT, count=False)
+        text, body = self._render(item, case, playbook)
+        kwargs: dict[str, Any] = {
+            "channel": case.channel_id,
+            "thread_ts": case.root_ts,
+            "text": text,
+        }
+        if body:
+            kwargs["blocks"] = body
+        response = _call(self.client.chat_postMessage, **kwargs)
+        return {"channel": response["channel"], "ts": response["ts"]}
+
+    def post_done(self, session: Session, item: OutboxItem, result: dict[str, Any]) -> None:
+        """Thread replies belong to the case too: reactions on them move it."""
+        record_message(
+            session,
+            case_id=item.payload["case_id"],
+            channel_id=result["channel"],
+            ts=result["ts"],
+            kind="bot",
+            now=self.services.clock.now(),
+        )
+
+    def perform_ephemeral(self, item: OutboxItem) -> dict[str, Any]:
+        """Tell one person something; fall back to a DM where an ephemeral can't reach them."""
+        payload = item.payload
+        case = playbook = None
+        if payload.get("case_id") is not None:
+            case, playbook = self._case(payload["case_id"])
+        if payload.get("render") == "opened_confirmation":
+            if case.root_ts is None:
+                raise RetryLater("waiting for the root message", WAIT_FOR_ROOT, count=False)
+            permalink = self.permalink(case)
+            text, body = blocks.build_opened_confirmation(case, permalink), None
+        else:
+            text, body = self._render(item, case, playbook)
+        kwargs: dict[str, Any] = {"text": text}
+        if body:
+            kwargs["blocks"] = body
+        if payload.get("channel"):
+            try:
+                self.client.chat_postEphemeral(
+                    channel=payload["channel"], user=payload["user"], **kwargs
+                )
+                return {"via": "ephemeral"}
+            except SlackApiError as exc:
+                error = exc.response.get("error")
+                if error not in ("channel_not_found", "not_in_channel", "user_not_in_channel"):
+                    _call(
+                        self.client.chat_postEphemeral,
+                        channel=payload["channel"],
+                        user=payload["user"],
+                        **kwargs,
+                    )
+                    return {"via": "ephemeral"}
+        _call(self.client.chat_postMessage, channel=payload["user"], **kwargs)
+        return {"via": "dm"}
+
+    def permalink(self, case: Case) -> str | None:
+        """A link to the case's root message (None if Slack won't say)."""
+        if case.root_ts is None:
+            return None
+        try:
+            response = self.client.chat_getPermalink(
+                channel=case.channel_id, message_ts=case.root_ts
+            )
+        except SlackApiError:
+            return None
+        return response.get("permalink")
+
+
+def register(services: Services) -> None:
+    """Register the Slack outbox handlers on the services' outbox."""
+    delivery = SlackDelivery(services)
+    services.extras["slack_delivery"] = delivery
+    services.outbox.register(ROOT, delivery.perform_root, on_done=delivery.root_done)
+    services.outbox.register(POST, delivery.perform_post, on_done=delivery.post_done)
+    services.outbox.register(EPHEMERAL, delivery.perform_ephemeral)

@@ -1,0 +1,31 @@
+"""Slack callback and action ids: the vocabulary between our views and our listeners."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CallbackId(StrEnum):
+    """Modal callback ids."""
+
+    PICK_PLAYBOOK = "escalate_pick_playbook"
+    INTAKE = "escalate_intake"
+
+
+class BlockId(StrEnum):
+    """Fixed block ids (intake field blocks are `f_<field id>`)."""
+
+    PLAYBOOK = "playbook"
+
+
+VALUE = "value"
+
+
+def field_block_id(field_id: str) -> str:
+    """The block id that carries an intake field."""
+    return f"f_{field_id}"
+
+
+def field_id_of(block_id: str) -> str:
+    """The intake field id a block id carries."""
+    return block_id.removeprefix("f_")

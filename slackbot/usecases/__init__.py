@@ -1,0 +1,1 @@
+"""Use cases: the only code that touches storage; each owns its transaction."""

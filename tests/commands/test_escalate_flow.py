@@ -1,0 +1,160 @@
+"""End to end through the signed HTTP endpoint: /escalate → modal → case → root message."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import Session, select
+
+from slackbot.slack.blocks import build_intake_modal
+from storage.models import Case, CaseEvent, CaseMessage
+from tests.fakes.signed import view_submission
+
+
+def idv_values(**overrides):
+    """A valid submission of the identity-verification form, as Slack's state.values."""
+
+    def text(value):
+        return {"value": {"type": "plain_text_input", "value": value}}
+
+    def select(value):
+        return {
+            "value": {
+                "type": "static_select",
+                "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}},
+            }
+        }
+
+    values = {
+        "f_summary": text("Prescriber cannot pass identity verification"),
+        "f_internal_ticket": text("XQ123"),
+        "f_category": select("access"),
+        "f_tier": select("1"),
+        "f_requester_type": select("Clinician"),
+        "f_agent_phone": text("+1 555 555 0101"),
+        "f_agent_timezone": select("America/Los_Angeles"),
+        "f_agent_availability": text("Weekdays 9:00-15:00"),
+        "f_end_user_first_name": text("Pat"),
+        "f_end_user_last_name": text("Example"),
+        "f_end_user_email": {
+            "value": {"type": "email_text_input", "value": "pat@clinic.example.com"}
+        },
+        "f_end_user_phone": text("555-555-0102"),
+        "f_preferred_contact": select("Phone"),
+        "f_preferred_time": text("Mornings"),
+        "f_end_user_timezone": select("America/New_York"),
+        "f_alternate_contact": text(""),
+        "f_description": text("Verification fails at the selfie step with error 42."),
+        "f_occurred_at": {"value": {"type": "datetimepicker", "selected_date_time": 1763400000}},
+        "f_screenshots": {"value": {"type": "file_input", "files": []}},
+        "f_additional_info": text(""),
+    }
+    values.update(overrides)
+    return values
+
+
+def test_slash_command_opens_the_picker_modal(bot, fake_slack):
+    response = bot.sender.command("/escalate")
+    assert response.status == 200
+    call = fake_slack.wait_for("views.open")[0]
+    view = call.body["view"]
+    assert call.body["trigger_id"] == "1337.42.abcdef"
+    assert view["callback_id"] == "escalate_pick_playbook"
+    options = [o["value"] for o in view["blocks"][1]["element"]["options"]]
+    assert options == ["idv", "tier3", "assister"]
+
+
+def test_submitting_the_form_stores_a_case_and_posts_its_thread(bot, fake_slack):
+    bot.sender.command("/escalate", "idv", channel="C0SUPPORT1")
+    view = fake_slack.wait_for("views.open")[0].body["view"]
+    assert view["callback_id"] == "escalate_intake"
+
+    response = bot.sender.interactive(view_submission(view, idv_values()))
+    assert response.status == 200
+    assert response.body in ("", "{}")
+
+    root = fake_slack.wait_for("chat.postMessage", 2)
+    assert root[0].body["channel"] == "#escalations-idv"
+    assert "ESC-1" in root[0].body["text"]
+    assert root[1].body["thread_ts"] == "1700000000.000001"
+    confirmation = fake_slack.wait_for("chat.postEphemeral")[0]
+    assert confirmation.body["user"] == "U0AGENT01"
+    assert confirmation.body["channel"] == "C0SUPPORT1"
+    assert "ESC-1" in confirmation.body["text"]
+
+    with Session(bot.services.engine) as session:
+        case = session.exec(select(Case)).one()
+        assert case.status == "open"
+        assert case.priority == "high"
+        assert case.internal_ticket == "XQ123"
+        assert case.fields["end_user_email"] == "pat@clinic.example.com"
+        assert case.root_ts == "1700000000.000001"
+        assert case.opened_by == "U0AGENT01"
+        events = session.exec(select(CaseEvent)).all()
+        assert [e.kind for e in events] == ["opened"]
+        messages = session.exec(select(CaseMessage).order_by(CaseMessage.id)).all()
+        assert [m.kind for m in messages] == ["root", "bot"]
+
+    # Contact details stay out of the channel: not on the root, not in the details reply.
+    posted = json.dumps([call.body for call in root])
+    assert "pat@clinic.example.com" not in posted
+    assert "555-555-0102" not in posted
+
+
+def test_validation_errors_answer_on_the_offending_fields(bot, fake_slack):
+    view = build_intake_modal(bot.services.playbooks.get("idv"), origin_channel="C1")
+    values = idv_values(
+        f_end_user_email={"value": {"type": "email_text_input", "value": "not-an-email"}},
+        f_end_user_phone={"value": {"type": "plain_text_input", "value": "call me"}},
+        f_description={"value": {"type": "plain_text_input", "value": "Her SSN is 123-45-6789"}},
+        f_occurred_at={"value": {"type": "datetimepicker", "selected_date_time": 1893456000}},
+        f_summary={"value": {"type": "plain_text_input", "value": ""}},
+    )
+    response = bot.sender.interactive(view_submission(view, values))
+    assert response.status == 200
+    answer = response.json()
+    assert answer["response_action"] == "errors"
+    errors = answer["errors"]
+    assert set(errors) == {
+        "f_end_user_email",
+        "f_end_user_phone",
+        "f_description",
+        "f_occurred_at",
+        "f_summary",
+    }
+    assert "social security number" in errors["f_description"]
+    assert "future" in errors["f_occurred_at"]
+    with Session(bot.services.engine) as session:
+        assert session.exec(select(Case)).all() == []
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_bad_signature_and_stale_requests_are_refused(bot, fake_slack):
+    forged = bot.sender.command("/escalate", signature="v0=" + "0" * 64)
+    stale = bot.sender.command("/escalate", timestamp=1_000_000_000)
+    assert forged.status == 401
+    assert stale.status == 401
+    assert fake_slack.calls_to("views.open") == []
+
+
+def test_mentions_typed_by_users_cannot_ping(bot, fake_slack):
+    bot.sender.command("/escalate", "idv")
+    view = fake_slack.wait_for("views.open")[0].body["view"]
+    values = idv_values(
+        f_summary={"value": {"type": "plain_text_input", "value": "<!channel> urgent <@U999>"}}
+    )
+    bot.sender.interactive(view_submission(view, values))
+    root = fake_slack.wait_for("chat.postMessage")[0]
+    rendered = json.dumps(root.body["blocks"])
+    assert "<!channel>" not in rendered
+    assert "&lt;!channel&gt;" in rendered
+
+
+def test_subcommands_answer_ephemerally(bot, fake_slack):
+    # Bolt answers a text-only ack as the plain-text body, which Slack shows ephemerally.
+    help_text = bot.sender.command("/escalate", "help").body
+    assert "/escalate list" in help_text
+    unknown = bot.sender.command("/escalate", "frobnicate").body
+    assert "I don't know `frobnicate`" in unknown
+    assert bot.sender.command("/escalate", "show ESC-99").body == "There is no case ESC-99."
+    assert "none" in bot.sender.command("/escalate", "list").body
