@@ -53,10 +53,10 @@ def main(argv: list[str] | None = None) -> int:
 
             SocketModeHandler(app, settings.slack_app_token).start()
         else:
-            from slackbot.server import create_server
+            from slackbot.server import create_server, stop_server
 
             server = create_server(app, services, host="0.0.0.0", port=settings.port)
-            signal.signal(signal.SIGTERM, lambda *_: server.close())
+            signal.signal(signal.SIGTERM, lambda *_: stop_server(server))
             log.info("listening on port %s", server.effective_port)
             server.run()
     except KeyboardInterrupt:

@@ -46,3 +46,14 @@ def create_server(app: App, services: Services, *, host: str, port: int, threads
     from waitress.server import create_server as waitress_server
 
     return waitress_server(make_wsgi_app(app, services), host=host, port=port, threads=threads)
+
+
+def stop_server(server) -> None:
+    """Stop a running waitress server from another thread: close its sockets in its own loop."""
+
+    def close_all() -> None:
+        for channel in list(server._map.values()):
+            channel.close()
+
+    server.trigger.pull_trigger(close_all)
+    server.task_dispatcher.shutdown()

@@ -108,7 +108,9 @@ class Bot:
 
     def stop(self) -> None:
         """Stop serving (the database stays)."""
-        self.server.close()
+        from slackbot.server import stop_server
+
+        stop_server(self.server)
         self.thread.join(timeout=5)
 
 

@@ -7,6 +7,7 @@ times (e.g. 429 with Retry-After, or `{"ok": false, "error": "channel_not_found"
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -174,10 +175,8 @@ def _parse_body(handler: BaseHTTPRequestHandler) -> dict[str, Any]:
     parsed = {key: values[-1] for key, values in parse_qs(raw).items()}
     for key, value in list(parsed.items()):
         if key in ("blocks", "view", "attachments") and isinstance(value, str):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 parsed[key] = json.loads(value)
-            except json.JSONDecodeError:
-                pass
     return parsed
 
 

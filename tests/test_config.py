@@ -1,0 +1,89 @@
+"""Settings validation, and the one-line start-up error with exit status 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from slackbot.config import ConfigError, load_settings
+
+GOOD = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cr3t"}
+
+
+def test_defaults():
+    settings = load_settings(GOOD, dotenv=False)
+    assert settings.slack_mode == "http"
+    assert settings.port == 3000
+    assert settings.database_url == "sqlite:///escalations.db"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.scheduler_interval_seconds == 60
+    assert not settings.smtp_configured
+    assert "s3cr3t" not in repr(settings) and "xoxb-1" not in repr(settings)
+
+
+def test_socket_mode_is_the_default_with_an_app_token():
+    settings = load_settings(
+        {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}, dotenv=False
+    )
+    assert settings.slack_mode == "socket"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({}, "SLACK_BOT_TOKEN"),
+        ({**GOOD, "SLACK_BOT_TOKEN": "xoxb-your-bot-token"}, "SLACK_BOT_TOKEN"),
+        ({**GOOD, "SLACK_MODE": "carrier"}, "SLACK_MODE"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({**GOOD, "SLACK_MODE": "socket"}, "SLACK_APP_TOKEN"),
+        ({**GOOD, "PORT": "eighty"}, "PORT"),
+        ({**GOOD, "DATABASE_URL": "postgresql://x/y"}, "DATABASE_URL"),
+        ({**GOOD, "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"),
+        ({**GOOD, "SMTP_SECURITY": "tls"}, "SMTP_SECURITY"),
+        ({**GOOD, "SMTP_HOST": "mail.example.com"}, "EMAIL_FROM"),
+        ({**GOOD, "SCHEDULER_INTERVAL_SECONDS": "0"}, "SCHEDULER_INTERVAL_SECONDS"),
+        ({**GOOD, "ESCALATION_PLAYBOOKS": "/nope.toml"}, "ESCALATION_PLAYBOOKS"),
+        ({**GOOD, "SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"),
+        ({**GOOD, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+    ],
+)
+def test_invalid_settings_name_the_variable(env, named):
+    with pytest.raises(ConfigError) as error:
+        load_settings(env, dotenv=False)
+    assert str(error.value).startswith(named)
+
+
+def test_dotenv_never_overrides_the_environment(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text(
+        "SLACK_BOT_TOKEN=xoxb-from-file\nSLACK_SIGNING_SECRET=file\nPORT=4000\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "SMTP_", "PAGERDUTY_", "DATABASE_")) or name == "PORT":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PORT", "5000")
+    settings = load_settings()
+    assert settings.slack_bot_token == "xoxb-from-file"
+    assert settings.port == 5000
+
+
+def test_start_up_error_is_one_line_and_exit_status_2(tmp_path):
+    env = {"PATH": os.environ["PATH"], "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_MODE": "http"}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = root
+    done = subprocess.run(
+        [sys.executable, "-m", "slackbot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("configuration error: SLACK_SIGNING_SECRET is not set")
+    assert "Traceback" not in done.stderr
