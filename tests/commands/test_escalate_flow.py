@@ -144,7 +144,8 @@ def test_mentions_typed_by_users_cannot_ping(bot, fake_slack):
         f_summary={"value": {"type": "plain_text_input", "value": "<!channel> urgent <@U999>"}}
     )
     bot.sender.interactive(view_submission(view, values))
-    root = fake_slack.wait_for("chat.postMessage")[0]
+    root = fake_slack.wait_for("chat.postMessage", 2)[0]
+    fake_slack.wait_for("chat.postEphemeral")
     rendered = json.dumps(root.body["blocks"])
     assert "<!channel>" not in rendered
     assert "&lt;!channel&gt;" in rendered
@@ -158,3 +159,37 @@ def test_subcommands_answer_ephemerally(bot, fake_slack):
     assert "I don't know `frobnicate`" in unknown
     assert bot.sender.command("/escalate", "show ESC-99").body == "There is no case ESC-99."
     assert "none" in bot.sender.command("/escalate", "list").body
+
+
+def _open_idv_case(bot, fake_slack, user="U0AGENT01"):
+    view = build_intake_modal(bot.services.playbooks.get("idv"), origin_channel="C0SUPPORT1")
+    assert bot.sender.interactive(view_submission(view, idv_values(), user=user)).status == 200
+
+
+def test_picker_moves_on_to_the_chosen_playbooks_form(bot, fake_slack):
+    bot.sender.command("/escalate")
+    picker = fake_slack.wait_for("views.open")[0].body["view"]
+    chosen = {"playbook": {"value": {"type": "static_select", "selected_option": {"value": "assister"}}}}
+    answer = bot.sender.interactive(view_submission(picker, chosen)).json()
+    assert answer["response_action"] == "update"
+    assert answer["view"]["callback_id"] == "escalate_intake"
+    assert json.loads(answer["view"]["private_metadata"]) == {"playbook": "assister",
+                                                              "channel": "C0SUPPORT1"}
+    labels = [b["label"]["text"] for b in answer["view"]["blocks"] if b["type"] == "input"]
+    assert "Best call-back number" in labels
+
+
+def test_list_and_show_find_the_case(bot, fake_slack):
+    _open_idv_case(bot, fake_slack)
+    fake_slack.wait_for("chat.postMessage", 2)
+    mine = bot.sender.command("/escalate", "list").body
+    assert "ESC-1" in mine and "Prescriber cannot pass" in mine
+    others = bot.sender.command("/escalate", "list", user="U0OTHER01").body
+    assert "none" in others
+    everyone = bot.sender.command("/escalate", "list all", user="U0OTHER01").body
+    assert "ESC-1" in everyone
+    shown = bot.sender.command("/escalate", "show esc-1").body
+    assert "ESC-1" in shown
+    assert "opened" in shown
+    assert "archives/" in shown  # a link to the thread
+    assert "pat@clinic.example.com" not in shown
