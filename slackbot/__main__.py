@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Slack's and HTTP libraries' debug output carries message bodies (contact details) and
+    # request headers: keep them at INFO or above whatever LOG_LEVEL says.
+    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "pypd"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
     from slackbot.app import build_app
     from slackbot.scheduler import build_scheduler
     from slackbot.services import build_services
