@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
-from commands import escalate
+from commands import escalate, stats
 from slackbot.services import Services
 from slackbot.slack import events
 
@@ -25,6 +25,7 @@ def build_app(services: Services, *, token_verification: bool = True) -> App:
         raise_error_for_unhandled_request=False,
     )
     escalate.register(app, services)
+    stats.register(services)
     events.register(app, services)
 
     @app.error

@@ -49,6 +49,7 @@ class Settings:
     pagerduty_api_key: str | None
     pagerduty_api_url: str
     log_level: str
+    weekly_report_channel: str | None = None
 
     @property
     def smtp_configured(self) -> bool:
@@ -221,4 +222,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
             env, "PAGERDUTY_API_URL", DEFAULT_PAGERDUTY_API_URL, trailing_slash=False
         ),
         log_level=log_level,
+        weekly_report_channel=_get(env, "WEEKLY_REPORT_CHANNEL"),
     )

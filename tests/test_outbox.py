@@ -20,7 +20,9 @@ def _outbox(database, clock):
 
 def _queue(engine, clock, count, kind="k"):
     with Session(engine) as session:
-        ids = [enqueue(session, kind=kind, payload={"n": n}, now=clock.now()).id for n in range(count)]
+        ids = [
+            enqueue(session, kind=kind, payload={"n": n}, now=clock.now()).id for n in range(count)
+        ]
         session.commit()
     return ids
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 ROOT = "slack.root"
 POST = "slack.post"
 EPHEMERAL = "slack.ephemeral"
+CHANNEL_POST = "slack.channel_post"
 
 #: Slack errors that retrying cannot fix.
 PERMANENT_ERRORS = {
@@ -137,6 +138,19 @@ def post_ephemeral(
         payload["render"] = render
     return enqueue(
         session, kind=EPHEMERAL, case_id=case_id, payload=payload, now=now, dedup_key=dedup_key
+    )
+
+
+def post_to_channel(
+    session: Session, *, channel: str, text: str, now: datetime, dedup_key: str | None = None
+) -> OutboxItem:
+    """Queue a message to a channel that belongs to no case (e.g. the weekly numbers)."""
+    return enqueue(
+        session,
+        kind=CHANNEL_POST,
+        payload={"channel": channel, "text": text},
+        now=now,
+        dedup_key=dedup_key,
     )
 
 
@@ -290,6 +304,11 @@ class SlackDelivery:
         _call(self.client.chat_postMessage, channel=payload["user"], **kwargs)
         return {"via": "dm"}
 
+    def perform_channel_post(self, item: OutboxItem) -> dict[str, Any]:
+        """Post a message to a channel, outside any case thread."""
+        response = self._post_joining(item.payload["channel"], text=item.payload["text"])
+        return {"channel": response["channel"], "ts": response["ts"]}
+
     def permalink(self, case: Case) -> str | None:
         """A link to the case's root message (None if Slack won't say)."""
         if case.root_ts is None:
@@ -310,3 +329,4 @@ def register(services: Services) -> None:
     services.outbox.register(ROOT, delivery.perform_root, on_done=delivery.root_done)
     services.outbox.register(POST, delivery.perform_post, on_done=delivery.post_done)
     services.outbox.register(EPHEMERAL, delivery.perform_ephemeral)
+    services.outbox.register(CHANNEL_POST, delivery.perform_channel_post)

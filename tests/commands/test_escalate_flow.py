@@ -169,12 +169,16 @@ def _open_idv_case(bot, fake_slack, user="U0AGENT01"):
 def test_picker_moves_on_to_the_chosen_playbooks_form(bot, fake_slack):
     bot.sender.command("/escalate")
     picker = fake_slack.wait_for("views.open")[0].body["view"]
-    chosen = {"playbook": {"value": {"type": "static_select", "selected_option": {"value": "assister"}}}}
+    chosen = {
+        "playbook": {"value": {"type": "static_select", "selected_option": {"value": "assister"}}}
+    }
     answer = bot.sender.interactive(view_submission(picker, chosen)).json()
     assert answer["response_action"] == "update"
     assert answer["view"]["callback_id"] == "escalate_intake"
-    assert json.loads(answer["view"]["private_metadata"]) == {"playbook": "assister",
-                                                              "channel": "C0SUPPORT1"}
+    assert json.loads(answer["view"]["private_metadata"]) == {
+        "playbook": "assister",
+        "channel": "C0SUPPORT1",
+    }
     labels = [b["label"]["text"] for b in answer["view"]["blocks"] if b["type"] == "input"]
     assert "Best call-back number" in labels
 
@@ -193,3 +197,27 @@ def test_list_and_show_find_the_case(bot, fake_slack):
     assert "opened" in shown
     assert "archives/" in shown  # a link to the thread
     assert "pat@clinic.example.com" not in shown
+
+
+def test_stats_count_the_week_and_the_weekly_post_goes_out_once(make_bot, fake_slack, clock):
+    from datetime import timedelta
+
+    from slackbot.usecases.reports import post_weekly_report
+
+    bot = make_bot(WEEKLY_REPORT_CHANNEL="#support-leads")
+    _open_idv_case(bot, fake_slack)
+    fake_slack.wait_for("chat.postMessage", 2)
+    this_week = bot.sender.command("/escalate", "stats").body
+    assert "Opened 1 · closed 0" in this_week
+    assert "Identity verification vendor: Tier 1 support: 1" in this_week
+    assert "Cannot pass identity verification: 1" in this_week
+    assert "Use `/escalate stats" in bot.sender.command("/escalate", "stats year").body
+
+    clock.advance(timedelta(days=7))
+    post_weekly_report(bot.services)
+    post_weekly_report(bot.services)  # a second run the same week posts nothing new
+    posts = [
+        c for c in fake_slack.calls_to("chat.postMessage") if c.body["channel"] == "#support-leads"
+    ]
+    assert len(posts) == 1
+    assert "Opened 1" in posts[0].body["text"]
