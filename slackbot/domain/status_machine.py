@@ -270,3 +270,31 @@ def authorise(actor: str, responders: Responders, members: Collection[str]) -> D
         False,
         f"only {responders.description} may move cases at tier {responders.tier}",
     )
+
+
+#: Words people type for actions in `/escalate move ESC-42 <word>`, besides the action names.
+ACTION_WORDS: Mapping[str, Action] = {
+    "ack": Action.ACKNOWLEDGE,
+    "take": Action.ACKNOWLEDGE,
+    "vendor": Action.HAND_TO_VENDOR,
+    "handoff": Action.HAND_TO_VENDOR,
+    "wait": Action.WAIT_ON_VENDOR,
+    "waiting": Action.WAIT_ON_VENDOR,
+    "contacting": Action.VENDOR_CONTACTING_USER,
+    "escalate": Action.ESCALATE_TIER,
+    "up": Action.ESCALATE_TIER,
+    "returned": Action.NOT_VENDOR_ISSUE,
+    "not-vendor": Action.NOT_VENDOR_ISSUE,
+    "resolved": Action.RESOLVE,
+    "done": Action.RESOLVE,
+    "unreachable": Action.CLOSE_UNREACHABLE,
+}
+
+
+def parse_action(word: str) -> Action | None:
+    """The action a typed word names ("resolve", "escalate", "wait", …), or None."""
+    word = (word or "").strip().lower()
+    try:
+        return Action(word.replace("-", "_"))
+    except ValueError:
+        return ACTION_WORDS.get(word)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from slackbot.domain.status_machine import Action, Responders, Via
+from slackbot.domain.cases import parse_case_key
+from slackbot.domain.status_machine import Action, Responders, Via, parse_action
 from slackbot.domain.updates import validate_update
 from slackbot.services import Services
 from slackbot.slack.blocks import field_errors, parse_view_state
@@ -88,6 +90,43 @@ def with_members(
             return None
         result = call(Actor(user_id, dict(members)))
     return result
+
+
+MOVE_USAGE = "/escalate move ESC-42 <acknowledge|wait|escalate|resolve|reopen|…> [why]"
+
+
+def _move_subcommand(services: Services):
+    """`/escalate move ESC-42 resolve [why]`: the same moves for people who prefer typing."""
+    from commands.escalate import CommandContext, Reply
+
+    def handle_move(ctx: CommandContext) -> Reply:
+        case_id = parse_case_key(ctx.args[0]) if ctx.args else None
+        action = parse_action(ctx.args[1]) if len(ctx.args) > 1 else None
+        if case_id is None or action is None:
+            words = ", ".join(f"`{a.value}`" for a in Action)
+            return Reply(text=f"Usage: `{MOVE_USAGE}`. Actions: {words}.")
+        reason = " ".join(ctx.args[2:]) or None
+
+        def work() -> None:
+            with_members(
+                services,
+                ctx.user_id,
+                lambda actor: move_case(
+                    services,
+                    case_id=case_id,
+                    action=action,
+                    actor=actor,
+                    via=Via.COMMAND,
+                    reason=reason,
+                    reply_to=ctx.channel_id,
+                ),
+            )
+
+        # Slack wants its answer within 3 seconds; membership look-ups may be slower.
+        threading.Thread(target=work, name=f"move-ESC-{case_id}", daemon=True).start()
+        return Reply(text=f"Asked to {action.label} ESC-{case_id}; the case thread will say.")
+
+    return handle_move
 
 
 def _reaction_name(event: dict[str, Any]) -> str:
@@ -231,3 +270,15 @@ def register(app: App, services: Services) -> None:
     app.action(CaseAction.ADD_UPDATE.value)(handle_add_update_button)
     app.view(CaseView.ADD_UPDATE.value)(handle_add_update_submission)
     services.extras.setdefault("jobs", {})["processed_events"] = prune_processed_events
+    escalate = services.extras.get("escalate")
+    if escalate is not None:
+        from commands.escalate import Subcommand
+
+        escalate.add(
+            Subcommand(
+                "move",
+                MOVE_USAGE,
+                "move a case (same as its reactions)",
+                _move_subcommand(services),
+            )
+        )

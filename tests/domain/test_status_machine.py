@@ -218,3 +218,13 @@ def test_only_members_may_act():
     refused = authorise("U9", responders, {"U1", "U2"})
     assert not refused.allowed
     assert "<!subteam^S2>" in refused.reason and "tier 2" in refused.reason
+
+
+def test_typed_words_name_actions():
+    from slackbot.domain.status_machine import parse_action
+
+    assert parse_action("Resolve") is A.RESOLVE
+    assert parse_action("escalate") is A.ESCALATE_TIER
+    assert parse_action("wait-on-vendor") is A.WAIT_ON_VENDOR
+    assert parse_action("not-vendor") is A.NOT_VENDOR_ISSUE
+    assert parse_action("dance") is None

@@ -389,3 +389,22 @@ def test_processed_event_ids_are_pruned_after_a_day(bot, fake_slack, case, outco
     with Session(bot.services.engine) as session:
         assert session.exec(select(ProcessedEvent)).all() == []
     assert "processed_events" in bot.services.extras["jobs"]
+
+
+def test_the_move_command_escalates_with_a_reason(bot, fake_slack, case, outcomes):
+    case_id, channel, root_ts = case
+    response = bot.sender.command(
+        "/escalate", f"move ESC-{case_id} escalate needs <!channel> engineering", user=DANA
+    )
+    assert response.status == 200 and "escalate" in response.body
+    assert outcomes().outcome is Outcome.APPLIED
+    stored, events = load(bot, case_id)
+    assert (stored.status, stored.tier) == ("escalated", 2)
+    change = events[-1]
+    assert (change.via, change.actor) == ("command", DANA)
+    assert change.detail["note"] == "needs <!channel> engineering"
+    handoff = fake_slack.calls_to("chat.postMessage")[-1].body["text"]
+    assert "*Why:* needs &lt;!channel&gt; engineering" in handoff
+
+    usage = bot.sender.command("/escalate", "move ESC-1 dance")
+    assert "Usage" in usage.body
