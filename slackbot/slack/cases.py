@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -17,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from slackbot.domain.cases import parse_case_key
+from slackbot.domain.clock import Clock
 from slackbot.domain.status_machine import Action, Responders, Via, parse_action
 from slackbot.domain.updates import validate_update
 from slackbot.services import Services
@@ -43,13 +45,34 @@ REPLY_SUBTYPES = (None, "thread_broadcast", "file_share")
 
 
 class MemberDirectory:
-    """Fetches who belongs to a user group or a channel (Slack's retry handlers honour 429)."""
+    """Fetches who belongs to a user group or a channel (Slack's retry handlers honour 429).
 
-    def __init__(self, client: WebClient) -> None:
+    Lists are kept for a minute: usergroups.users.list is a tier 2 method (about 20 calls a
+    minute), and a busy thread reacts more often than that.
+    """
+
+    TTL = timedelta(minutes=1)
+
+    def __init__(self, client: WebClient, clock: Clock) -> None:
         self.client = client
+        self.clock = clock
+        self._cache: dict[str, tuple[datetime, frozenset[str]]] = {}
+        self._lock = threading.Lock()
 
     def members(self, responders: Responders) -> frozenset[str]:
         """The user ids of a tier's responders."""
+        key = responders.usergroup or f"#{responders.channel}"
+        now = self.clock.now()
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        members = self._fetch(responders)
+        with self._lock:
+            self._cache[key] = (now + self.TTL, members)
+        return members
+
+    def _fetch(self, responders: Responders) -> frozenset[str]:
         if responders.usergroup:
             response = self.client.usergroups_users_list(usergroup=responders.usergroup)
             return frozenset(response.get("users") or [])
@@ -71,9 +94,7 @@ def with_members(
     services: Services, user_id: str, call: Callable[[Actor], Result]
 ) -> Result | None:
     """Run `call`, fetching the memberships it asks for; None if Slack would not tell us."""
-    directory: MemberDirectory = services.extras.setdefault(
-        "member_directory", MemberDirectory(services.slack)
-    )
+    directory: MemberDirectory = services.extras["member_directory"]
     members: dict[int, frozenset[str]] = {}
     result = call(Actor(user_id, members))
     for _ in range(3):
@@ -136,6 +157,7 @@ def _reaction_name(event: dict[str, Any]) -> str:
 
 def register(app: App, services: Services) -> None:
     """Register reaction, message, button and modal listeners, and the event-id pruning job."""
+    services.extras["member_directory"] = MemberDirectory(services.slack, services.clock)
 
     def _action_for(channel_id: str, ts: str, reaction: str) -> tuple[int, Action] | None:
         with Session(services.engine) as session:

@@ -126,7 +126,6 @@ def _deny(
             actor=actor,
             kind="denied",
             via=via.value,
-            from_status=case.status,
             detail={"action": what, "reason": reason},
         )
     )

@@ -408,3 +408,31 @@ def test_the_move_command_escalates_with_a_reason(bot, fake_slack, case, outcome
 
     usage = bot.sender.command("/escalate", "move ESC-1 dance")
     assert "Usage" in usage.body
+
+
+def test_unknown_reactions_and_messages_of_no_case_are_ignored_silently(
+    bot, fake_slack, case, outcomes
+):
+    case_id, channel, root_ts = case
+    bot.sender.event(reaction("reaction_added", "tada", channel, root_ts))
+    bot.sender.event(reaction("reaction_added", "eyes", channel, "1699999999.000009"))
+    bot.sender.event(reaction("reaction_removed", "eyes", channel, "1699999999.000009"))
+    with pytest.raises(queue.Empty):
+        outcomes(timeout=0.5)
+    stored, events = load(bot, case_id)
+    assert (stored.status, stored.version, [e.kind for e in events]) == ("open", 1, ["opened"])
+    assert fake_slack.calls_to("chat.postEphemeral") == []
+    assert fake_slack.calls_to("conversations.members") == []
+
+
+def test_membership_lists_are_fetched_once_a_minute(bot, fake_slack, case, outcomes, clock):
+    case_id, channel, root_ts = case
+    bot.sender.event(reaction("reaction_added", "eyes", channel, root_ts))
+    assert outcomes().outcome is Outcome.APPLIED
+    bot.sender.event(reaction("reaction_added", "hourglass_flowing_sand", channel, root_ts))
+    assert outcomes().outcome is Outcome.APPLIED
+    assert len(fake_slack.calls_to("conversations.members")) == 1
+    clock.advance(timedelta(minutes=2))
+    bot.sender.event(reaction("reaction_added", "white_check_mark", channel, root_ts))
+    assert outcomes().outcome is Outcome.APPLIED
+    assert len(fake_slack.calls_to("conversations.members")) == 2
