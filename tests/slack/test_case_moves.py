@@ -436,3 +436,20 @@ def test_membership_lists_are_fetched_once_a_minute(bot, fake_slack, case, outco
     bot.sender.event(reaction("reaction_added", "white_check_mark", channel, root_ts))
     assert outcomes().outcome is Outcome.APPLIED
     assert len(fake_slack.calls_to("conversations.members")) == 2
+
+
+def test_whoever_handed_a_case_up_may_take_it_back_by_removing_the_arrow(
+    bot, fake_slack, case, outcomes
+):
+    case_id, channel, root_ts = case
+    bot.sender.event(reaction("reaction_added", "eyes", channel, root_ts))
+    assert outcomes().outcome is Outcome.APPLIED
+    bot.sender.event(reaction("reaction_added", "arrow_up", channel, root_ts))
+    assert outcomes().outcome is Outcome.APPLIED
+    # Dana is tier 1 (a channel member), not in the tier 2 group: the undo is still hers.
+    bot.sender.event(reaction("reaction_removed", "arrow_up", channel, root_ts))
+    assert outcomes().outcome is Outcome.APPLIED
+    stored, events = load(bot, case_id)
+    assert (stored.status, stored.tier, stored.owner_id) == ("acknowledged", 1, DANA)
+    assert moves(events)[-1] == ("undo", "escalated", "acknowledged", "reaction")
+    assert "at tier 1" in fake_slack.calls_to("chat.postMessage")[-1].body["text"]
