@@ -155,6 +155,21 @@ def _transition_values(transition: Transition, case: Case, now: datetime) -> dic
     return values
 
 
+@dataclass(frozen=True)
+class MoveRequest:
+    """One request to move a case, however it arrived."""
+
+    case_id: int
+    action: Action
+    actor: Actor
+    via: Via
+    event_id: str | None
+    reaction: str | None
+    item_ts: str | None
+    reason: str | None
+    reply_to: str | None
+
+
 def move_case(
     services: Services,
     *,
@@ -170,94 +185,52 @@ def move_case(
     kick: bool = True,
 ) -> Result:
     """Apply `action` to the case, or refuse it; every path is one transaction."""
+    request = MoveRequest(
+        case_id=case_id,
+        action=Action(action),
+        actor=actor,
+        via=via,
+        event_id=event_id,
+        reaction=reaction,
+        item_ts=item_ts,
+        reason=reason,
+        reply_to=reply_to,
+    )
     now = services.clock.now()
     for attempt in range(3):
         try:
-            return _move_once(
-                services,
-                now=now,
-                kick=kick,
-                case_id=case_id,
-                action=action,
-                actor=actor,
-                via=via,
-                event_id=event_id,
-                reaction=reaction,
-                item_ts=item_ts,
-                reason=reason,
-                reply_to=reply_to,
-            )
+            result = _move_once(services, request, now)
+            break
         except LostUpdate:
             if attempt == 2:
                 raise
-    raise AssertionError("unreachable")
-
-
-def _move_once(
-    services: Services,
-    *,
-    now,
-    kick,
-    case_id,
-    action,
-    actor,
-    via,
-    event_id,
-    reaction,
-    item_ts,
-    reason,
-    reply_to,
-) -> Result:
-    try:
-        with write_session(services.engine) as session:
-            result = _move(
-                services,
-                session,
-                case_id=case_id,
-                action=Action(action),
-                actor=actor,
-                via=via,
-                event_id=event_id,
-                reaction=reaction,
-                item_ts=item_ts,
-                reason=reason,
-                reply_to=reply_to,
-                now=now,
-            )
-            if result.outcome is Outcome.NEEDS_MEMBERS:
-                session.rollback()
-                return result
-    except IntegrityError:
-        # Another process claimed the same event id between our check and our insert.
-        return Result(Outcome.DUPLICATE, case_id=case_id)
     if kick and result.outcome in (Outcome.APPLIED, Outcome.DENIED, Outcome.REFUSED):
         services.outbox.kick()
     return result
 
 
-def _move(
-    services: Services,
-    session: Session,
-    *,
-    case_id,
-    action,
-    actor,
-    via,
-    event_id,
-    reaction,
-    item_ts,
-    reason,
-    reply_to,
-    now,
-) -> Result:
-    case = get_case(session, case_id=case_id, lock=True)
+def _move_once(services: Services, request: MoveRequest, now: datetime) -> Result:
+    try:
+        with write_session(services.engine) as session:
+            result = _move(services, session, request, now)
+            if result.outcome is Outcome.NEEDS_MEMBERS:
+                session.rollback()
+            return result
+    except IntegrityError:
+        # Another process claimed the same event id between our check and our insert.
+        return Result(Outcome.DUPLICATE, case_id=request.case_id)
+
+
+def _move(services: Services, session: Session, request: MoveRequest, now: datetime) -> Result:
+    actor, action = request.actor, request.action
+    case = get_case(session, case_id=request.case_id, lock=True)
     if case is None:
         return Result(Outcome.IGNORED, "no such case")
     playbook = services.playbooks.get(case.playbook_id)
     if playbook is None:
         return Result(Outcome.IGNORED, "the case's playbook is gone", case_id=case.id)
     # A redelivery is recognised before anyone's membership is fetched.
-    if not _claim_event(session, event_id, now):
+    if not _claim_event(session, request.event_id, now):
         return Result(Outcome.DUPLICATE, case_id=case.id)
     outcome, why, needs = _check(case, playbook, actor, case.tier)
     if outcome is Outcome.NEEDS_MEMBERS:  # the caller rolls back, fetches and asks again
@@ -267,11 +240,11 @@ def _move(
             session,
             case,
             actor=actor.user_id,
-            via=via,
+            via=request.via,
             what=action.value,
             reason=why,
             now=now,
-            reply_to=reply_to,
+            reply_to=request.reply_to,
         )
         return Result(Outcome.DENIED, why, case_id=case.id)
     state = case_blocks.case_state(case)
@@ -281,7 +254,7 @@ def _move(
         delivery.post_ephemeral(
             session,
             user=actor.user_id,
-            channel=reply_to or case.channel_id,
+            channel=request.reply_to or case.channel_id,
             now=now,
             text=case_blocks.build_refusal(case.id, action, exc.reason),
         )
@@ -297,17 +270,17 @@ def _move(
     }
     if "handed_off_at" in values:
         detail["set_handed_off"] = True
-    if reaction:
-        detail.update(reaction=reaction, item_ts=item_ts)
-    if reason:
-        detail["note"] = reason
+    if request.reaction:
+        detail.update(reaction=request.reaction, item_ts=request.item_ts)
+    if request.reason:
+        detail["note"] = request.reason
     session.add(
         CaseEvent(
             case_id=case.id,
             at=now,
             actor=actor.user_id,
             kind="status_changed",
-            via=via.value,
+            via=request.via.value,
             from_status=state.status.value,
             to_status=transition.after.status.value,
             detail=detail,
@@ -322,7 +295,7 @@ def _move(
             session,
             case_id=case.id,
             now=now,
-            text=case_blocks.build_handoff_note(case, playbook, transition, reason),
+            text=case_blocks.build_handoff_note(case, playbook, transition, request.reason),
         )
     return Result(Outcome.APPLIED, case_id=case.id, transition=transition)
 
