@@ -516,15 +516,6 @@ def record_reply(
         return Result(Outcome.DUPLICATE)
 
 
-def claim_event(services: Services, *, event_id: str) -> bool:
-    """Record an event id that needs no other write; False if it was already processed."""
-    try:
-        with write_session(services.engine) as session:
-            return _claim_event(session, event_id, services.clock.now())
-    except IntegrityError:
-        return False
-
-
 def prune_processed_events(
     services: Services, *, older_than: timedelta = PROCESSED_EVENT_TTL
 ) -> int:
