@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from slackbot.domain.cases import case_key
+from slackbot.domain.cases import case_key, parse_case_key
 from slackbot.domain.durations import format_duration, parse_duration
 from slackbot.domain.playbooks import Contact, Emergency, Hours, Playbook
 
@@ -326,3 +326,80 @@ def response_time_text(emergency: Emergency) -> str:
     if delta.total_seconds() % 60 == 0 and minutes < 120:
         return f"{minutes} minutes"
     return format_duration(delta)
+
+
+# --- the /emergency form ----------------------------------------------------------------------
+
+FORM_LIMITS = {"system": 200, "what_is_down": 3000, "since": 200, "impact": 3000}
+
+
+@dataclass(frozen=True)
+class EmergencyReport:
+    """What the person paging told us, validated."""
+
+    system: str
+    what_is_down: str
+    since: str
+    impact: str
+    criteria: tuple[str, ...]
+    case_id: int | None = None
+    page_again: bool = False
+
+
+@dataclass(frozen=True)
+class FormResult:
+    """A validated report, or errors by form key (system, what_is_down, …, criteria)."""
+
+    report: EmergencyReport | None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the page may go out."""
+        return self.report is not None and not self.errors
+
+
+def criterion_value(index: int) -> str:
+    """The checkbox value that stands for the playbook's criterion number `index`."""
+    return f"c{index}"
+
+
+def parse_emergency_form(playbook: Playbook, raw: dict[str, Any]) -> FormResult:
+    """Validate the modal's values; an unconfirmed criterion is an error that says why."""
+    errors: dict[str, str] = {}
+    text: dict[str, str] = {}
+    for key, limit in FORM_LIMITS.items():
+        if key in ("what_is_down", "impact"):
+            value = str(raw.get(key) or "").strip()
+        else:
+            value = " ".join(str(raw.get(key) or "").split())
+        if not value:
+            errors[key] = "Required: the people on call need this."
+        elif len(value) > limit:
+            errors[key] = f"Keep it under {limit} characters."
+        text[key] = value
+    case_id = None
+    typed_case = str(raw.get("case") or "").strip()
+    if typed_case:
+        case_id = parse_case_key(typed_case)
+        if case_id is None:
+            errors["case"] = "Write the case id like ESC-42, or leave it empty to open a new case."
+    criteria = playbook.emergency.criteria if playbook.emergency else ()
+    ticked = set(raw.get("criteria") or [])
+    confirmed = tuple(item for i, item in enumerate(criteria) if criterion_value(i) in ticked)
+    check = check_criteria(playbook, confirmed)
+    if not check.ok:
+        errors["criteria"] = check.refusal
+    if errors:
+        return FormResult(report=None, errors=errors)
+    return FormResult(
+        report=EmergencyReport(
+            system=text["system"],
+            what_is_down=text["what_is_down"],
+            since=text["since"],
+            impact=text["impact"],
+            criteria=confirmed,
+            case_id=case_id,
+            page_again=bool(raw.get("page_again")),
+        )
+    )

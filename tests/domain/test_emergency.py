@@ -202,3 +202,42 @@ def test_follow_up_events_have_no_payload():
 
 def test_response_time_text():
     assert em.response_time_text(IDV.emergency) == "30 minutes"
+
+
+def form(**overrides):
+    raw = {
+        "system": "Identity verification API",
+        "what_is_down": "Every verification returns 503",
+        "since": "05:40 UTC",
+        "impact": "Nobody can verify",
+        "case": "",
+        "criteria": ["c0"],
+    }
+    raw.update(overrides)
+    return raw
+
+
+def test_form_with_every_criterion_gives_a_report():
+    result = em.parse_emergency_form(IDV, form(case="esc-7", page_again=["again"]))
+    assert result.ok
+    assert result.report == em.EmergencyReport(
+        system="Identity verification API",
+        what_is_down="Every verification returns 503",
+        since="05:40 UTC",
+        impact="Nobody can verify",
+        criteria=(DOWN,),
+        case_id=7,
+        page_again=True,
+    )
+
+
+def test_form_without_criterion_says_why_nobody_was_paged():
+    result = em.parse_emergency_form(IDV, form(criteria=[]))
+    assert not result.ok
+    assert result.errors["criteria"].startswith("Nobody was paged")
+    assert "/escalate" in result.errors["criteria"]
+
+
+def test_form_required_fields_and_case_id():
+    result = em.parse_emergency_form(IDV, form(system="  ", case="42x"))
+    assert set(result.errors) == {"system", "case"}
