@@ -98,6 +98,22 @@ def refusal_text(playbook: Playbook, missing: Sequence[str]) -> str:
     )
 
 
+#: Slack shows modal field errors in a line under the field; keep them this short.
+FIELD_ERROR_LIMIT = 150
+
+
+def short_refusal(check: CriteriaCheck) -> str:
+    """The refusal as a modal field error: why, and the normal route, in one short line."""
+    suffix = ". Use /escalate and the technical escalation contacts (business hours)."
+    why = "not every criterion is checked"
+    if len(check.missing) == 1:
+        named = f"“{check.missing[0]}” is unchecked"
+        if len("Nobody was paged: ") + len(named) + len(suffix) <= FIELD_ERROR_LIMIT:
+            why = named
+    text = f"Nobody was paged: {why}{suffix}"
+    return text if len(text) <= FIELD_ERROR_LIMIT else text[: FIELD_ERROR_LIMIT - 1] + "…"
+
+
 def normal_route(playbook: Playbook) -> str:
     """The normal route: `/escalate`, and the technical contacts during business hours."""
     text = "Use `/escalate` to open a case"
@@ -389,7 +405,7 @@ def parse_emergency_form(playbook: Playbook, raw: dict[str, Any]) -> FormResult:
     confirmed = tuple(item for i, item in enumerate(criteria) if criterion_value(i) in ticked)
     check = check_criteria(playbook, confirmed)
     if not check.ok:
-        errors["criteria"] = check.refusal
+        errors["criteria"] = short_refusal(check) if playbook.emergency else check.refusal
     if errors:
         return FormResult(report=None, errors=errors)
     return FormResult(

@@ -241,3 +241,10 @@ def test_form_without_criterion_says_why_nobody_was_paged():
 def test_form_required_fields_and_case_id():
     result = em.parse_emergency_form(IDV, form(system="  ", case="42x"))
     assert set(result.errors) == {"system", "case"}
+
+
+def test_field_error_is_short_and_still_says_why_and_the_normal_route():
+    error = em.parse_emergency_form(IDV, form(criteria=[])).errors["criteria"]
+    assert len(error) <= em.FIELD_ERROR_LIMIT
+    assert error.startswith("Nobody was paged")
+    assert "/escalate" in error and "technical escalation contacts" in error
