@@ -147,7 +147,7 @@ def register(app: App, services: Services) -> None:
             if channel:
                 client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=str(exc))
 
-    def acknowledge_reaction(body: dict[str, Any], context: BoltContext, next) -> None:  # noqa: A002
+    def acknowledge_reaction(body: dict[str, Any], context: BoltContext, next) -> None:
         # Middleware, not a listener: reaction listeners of other features still run after it.
         event = body.get("event") or {}
         if body.get("type") == "event_callback" and event.get("type") == "reaction_added":

@@ -184,3 +184,45 @@ def test_acknowledge_reaction_in_the_thread(paging_bot, fake_slack, fake_pd):
     )
     assert response.status == 200
     assert fake_pd.wait_for_events(2)[1].body["event_action"] == "acknowledge"
+
+
+def test_page_on_call_button_and_page_again(paging_bot, fake_slack, fake_pd, smtp):
+    view = open_modal(paging_bot, fake_slack)
+    paging_bot.sender.interactive(view_submission(view, values(confirmed=True)))
+    fake_pd.wait_for_events(1)
+    posts = fake_slack.wait_for("chat.postMessage", 2)
+    root = posts[0].body
+
+    # The root message's button opens the modal for this case.
+    button = next(b for b in root["blocks"] if b.get("block_id") == "case_emergency")
+    value = button["elements"][0]["value"]
+    assert (
+        paging_bot.sender.interactive(block_actions("emergency_page_on_call", value)).status == 200
+    )
+    modal = fake_slack.wait_for("views.open", 2)[-1].body["view"]
+    prefilled = next(b for b in modal["blocks"] if b.get("block_id") == "em_case")
+    assert prefilled["element"]["initial_value"] == "ESC-1"
+
+    # A second /emergency for the case within the window updates the same incident...
+    paging_bot.sender.interactive(view_submission(modal, values(confirmed=True, case="ESC-1")))
+    events = fake_pd.wait_for_events(2)
+    assert [e.body["dedup_key"] for e in events] == ["ESC-1", "ESC-1"]
+    with Session(paging_bot.services.engine) as session:
+        assert len(session.exec(select(Page)).all()) == 1
+
+    # ...unless someone explicitly chooses Page again.
+    siren = fake_slack.wait_for("chat.postMessage", 2)[1].body
+    page_id = siren["blocks"][1]["elements"][1]["value"]
+    again = block_actions("emergency_page_again", page_id, user="U0LEAD001")
+    assert paging_bot.sender.interactive(again).status == 200
+    events = fake_pd.wait_for_events(3)
+    assert events[2].body["dedup_key"] == "ESC-1/page-2"
+    with Session(paging_bot.services.engine) as session:
+        pages = session.exec(select(Page).order_by(Page.sequence)).all()
+        assert [p.paged_by for p in pages] == ["U0AGENT01", "U0LEAD001"]
+
+
+def test_emergency_with_a_case_id_prefills_it(paging_bot, fake_slack):
+    view = open_modal(paging_bot, fake_slack, "ESC-5")
+    prefilled = next(b for b in view["blocks"] if b.get("block_id") == "em_case")
+    assert prefilled["element"]["initial_value"] == "ESC-5"
