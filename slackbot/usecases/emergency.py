@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from slackbot.domain import emergency as em
 from slackbot.domain.cases import CaseStatus, Priority
 from slackbot.domain.clock import ensure_utc
+from slackbot.domain.mrkdwn import one_line
 from slackbot.domain.playbooks import Playbook
 from slackbot.outbound.email import queue_email
 from slackbot.outbox import enqueue
@@ -149,7 +150,7 @@ def _open_emergency_case(
     blocker = next((c for c in playbook.categories if c.blocker), playbook.categories[0])
     case = Case(
         playbook_id=playbook.id,
-        summary=em._one_line(f"🚨 Production down: {report.system}", 200),
+        summary=one_line(f"🚨 Production down: {report.system}", 200),
         status=CaseStatus.OPEN.value,
         tier=playbook.tiers[0].tier,
         priority=Priority.HIGH.value,
@@ -270,16 +271,14 @@ def page_on_call(
             dedup_key=f"page-msg:{page.id}:{page.updates}",
         )
         if origin_channel:
+            done = "Updated the page" if action is em.PageAction.UPDATE else "Paged on-call"
             delivery.post_ephemeral(
                 session,
                 user=user_id,
                 channel=origin_channel,
                 now=now,
                 case_id=case.id,
-                text=(
-                    f":rotating_light: {'Updated the page' if action is em.PageAction.UPDATE else 'Paged on-call'} "
-                    f"for ESC-{case.id}: follow it in the case thread."
-                ),
+                text=f":rotating_light: {done} for ESC-{case.id}: follow it in the case thread.",
             )
         outcome = PageOutcome(case.id, page.id, action, new_case)
     if kick:
