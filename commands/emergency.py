@@ -11,7 +11,7 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from slackbot.domain import emergency as em
@@ -147,7 +147,7 @@ def register(app: App, services: Services) -> None:
             if channel:
                 client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=str(exc))
 
-    def acknowledge_reaction(body: dict[str, Any], context: BoltContext, next) -> None:
+    def acknowledge_reaction(body: dict[str, Any], next) -> None:
         # Middleware, not a listener: reaction listeners of other features still run after it.
         event = body.get("event") or {}
         if body.get("type") == "event_callback" and event.get("type") == "reaction_added":

@@ -18,6 +18,7 @@ worth retrying. Events API v2: https://developer.pagerduty.com/docs/events-api-v
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -148,11 +149,26 @@ def _send(
         return {}
 
 
-class _Events(pypd.EventV2):
-    """pypd's Events API v2 client with our transport and validation."""
+class _Transport:
+    """Our HTTP transport for pypd models: one requests.Session per thread, explicit timeout."""
 
-    _session: requests.Session
+    _session: requests.Session | None
+    _local: threading.local
     _timeout: tuple[float, float]
+
+    @classmethod
+    def _http(cls) -> requests.Session:
+        if cls._session is not None:
+            return cls._session
+        # The outbox runs in several threads; Sessions are not documented as thread-safe.
+        session = getattr(cls._local, "session", None)
+        if session is None:
+            session = cls._local.session = requests.Session()
+        return session
+
+
+class _Events(_Transport, pypd.EventV2):
+    """pypd's Events API v2 client with our transport and validation."""
 
     @classmethod
     def validate(cls, event_info: dict[str, Any]) -> None:
@@ -163,18 +179,16 @@ class _Events(pypd.EventV2):
         headers = dict(kwargs.pop("headers", None) or {})
         headers.pop("Authorization", None)  # the routing key authenticates events
         headers["Accept"] = "application/json"
-        return _send(self._session, self._timeout, method, url, headers=headers, **kwargs)
+        return _send(self._http(), self._timeout, method, url, headers=headers, **kwargs)
 
 
-class _Incidents(pypd.Incident):
+class _Incidents(_Transport, pypd.Incident):
     """pypd's REST incident model with our transport."""
 
     endpoint = "incidents"
-    _session: requests.Session
-    _timeout: tuple[float, float]
 
     def _do_request(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return _send(self._session, self._timeout, method, args[0], **kwargs)
+        return _send(self._http(), self._timeout, method, args[0], **kwargs)
 
 
 class PagerDuty:
@@ -190,9 +204,8 @@ class PagerDuty:
         session: requests.Session | None = None,
     ) -> None:
         self.api_key = api_key
-        self.session = session or requests.Session()
         # pypd reads base_url from the class: one subclass per adapter keeps instances apart.
-        shared = {"_session": self.session, "_timeout": timeout}
+        shared = {"_session": session, "_local": threading.local(), "_timeout": timeout}
         self._events = type("_Events", (_Events,), {"base_url": events_url.rstrip("/"), **shared})
         self._incidents = type(
             "_Incidents", (_Incidents,), {"base_url": api_url.rstrip("/"), **shared}
