@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
-from commands import escalate, stats
+from commands import emergency, escalate, stats
 from slackbot.services import Services
 from slackbot.slack import cases, events
 
@@ -27,6 +27,7 @@ def build_app(services: Services, *, token_verification: bool = True) -> App:
     escalate.register(app, services)
     stats.register(services)
     cases.register(app, services)  # before events: Bolt runs the first matching listener
+    emergency.register(app, services)
     events.register(app, services)
 
     @app.error

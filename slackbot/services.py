@@ -60,7 +60,7 @@ def build_services(
     migrate: bool = True,
 ) -> Services:
     """Wire the services from settings; run migrations unless told not to."""
-    from slackbot.outbound import email
+    from slackbot.outbound import email, paging
     from slackbot.slack import delivery
 
     engine = engine or make_engine(settings.database_url)
@@ -77,4 +77,5 @@ def build_services(
     )
     delivery.register(services)
     email.register(services)
+    paging.register(services)
     return services

@@ -137,3 +137,51 @@ class OutboxItem(SQLModel, table=True):
     done_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class Page(SQLModel, table=True):
+    """One page of on-call through a playbook's emergency route (issue 6).
+
+    Recorded before it is attempted: who paged, which criteria they confirmed and what they said.
+    `dedup_key` is the case id ("ESC-42"; a deliberate re-page gets "ESC-42/page-2"), so PagerDuty
+    folds repeats into one incident and resolving the case resolves exactly this alert.
+    """
+
+    __tablename__ = "page"
+    __table_args__ = (
+        UniqueConstraint("case_id", "sequence", name="uq_page_case_sequence"),
+        Index("ix_page_watch", "acknowledged_at", "reminded_at", "response_due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="escalation_case.id", index=True)
+    playbook_id: str = Field(max_length=40)
+    sequence: int = 1
+    dedup_key: str = Field(max_length=64, unique=True)
+    paged_by: str = Field(max_length=32)
+    paged_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    criteria: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    system: str = Field(max_length=200)
+    what_is_down: str = Field(max_length=3000)
+    since: str = Field(max_length=200)
+    impact: str = Field(max_length=3000)
+    #: Route → state: queued, sent, failed (with the reason in `last_error`), not_configured.
+    routes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    email_message_id: str | None = Field(default=None, max_length=250)
+    last_error: str | None = Field(default=None, max_length=2000)
+    #: How many later `/emergency`s within the dedup window updated this page.
+    updates: int = 0
+    response_due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    acknowledged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    acknowledged_by: str | None = Field(default=None, max_length=120)
+    reminded_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    both_down_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    resolved_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )

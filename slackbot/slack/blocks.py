@@ -328,6 +328,10 @@ def build_root_message(case: Case, playbook: Playbook | None) -> tuple[str, list
     from slackbot.slack.case_blocks import build_case_buttons  # case_blocks imports ids only
 
     blocks.append(build_case_buttons(case, playbook))
+    if playbook is not None and playbook.emergency is not None and not status.is_closed:
+        from slackbot.slack.emergency_blocks import build_page_on_call_button
+
+        blocks.append(build_page_on_call_button(case.id))
     return text, blocks
 
 

@@ -45,3 +45,30 @@ class CaseView(StrEnum):
     """Callback ids of the case modals."""
 
     ADD_UPDATE = "case_add_update"
+
+
+class EmergencyCallback(StrEnum):
+    """`/emergency` modal callback ids."""
+
+    PAGE = "emergency_page"
+
+
+class EmergencyBlock(StrEnum):
+    """Block ids of the `/emergency` modal (the form key is the id without `em_`)."""
+
+    PLAYBOOK = "em_playbook"
+    SYSTEM = "em_system"
+    WHAT_IS_DOWN = "em_what_is_down"
+    SINCE = "em_since"
+    IMPACT = "em_impact"
+    CASE = "em_case"
+    CRITERIA = "em_criteria"
+    PAGE_AGAIN = "em_page_again"
+
+
+class EmergencyAction(StrEnum):
+    """Buttons of the emergency route."""
+
+    PAGE_ON_CALL = "emergency_page_on_call"
+    ACKNOWLEDGED = "emergency_acknowledged"
+    PAGE_AGAIN = "emergency_page_again"
