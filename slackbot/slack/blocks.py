@@ -459,8 +459,13 @@ def describe_event(event: CaseEvent) -> str:
         after = CaseStatus(event.to_status).label if event.to_status else "—"
         moved = f" {before} → {after}"
     via = f" (via {event.via})" if event.via else ""
-    note = event.detail.get("note") if isinstance(event.detail, dict) else None
-    suffix = f": {escape(one_line(str(note), 100))}" if note else ""
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    said = [
+        str(detail[key])
+        for key in ("note", "reason", "text", "vendor_ticket", "vendor_status")
+        if detail.get(key)
+    ]
+    suffix = f": {escape(one_line(' · '.join(said), 100))}" if said else ""
     return f"{event.kind.replace('_', ' ')}{moved}{via}{suffix}"
 
 

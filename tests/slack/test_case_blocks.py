@@ -133,3 +133,39 @@ def test_update_note_quotes_the_escaped_note():
 
 def test_denial_says_nothing_changed():
     assert "Nothing changed" in build_denial(42, "only the members of x may move cases")
+
+
+def test_history_lines_say_what_was_said():
+    from datetime import UTC, datetime
+
+    from slackbot.slack.blocks import describe_event
+    from storage.models import CaseEvent
+
+    at = datetime(2026, 11, 18, tzinfo=UTC)
+    reply = CaseEvent(
+        case_id=1,
+        at=at,
+        actor="U1",
+        kind="reply",
+        via="thread",
+        detail={"ts": "1.2", "text": "Vendor <b>called</b> back"},
+    )
+    denied = CaseEvent(
+        case_id=1,
+        at=at,
+        actor="U2",
+        kind="denied",
+        via="reaction",
+        detail={"action": "resolve", "reason": "only tier 2 may act"},
+    )
+    update = CaseEvent(
+        case_id=1,
+        at=at,
+        actor="U1",
+        kind="update",
+        via="modal",
+        detail={"vendor_ticket": "VT-9", "note": "called the user"},
+    )
+    assert describe_event(reply) == "reply (via thread): Vendor &lt;b&gt;called&lt;/b&gt; back"
+    assert describe_event(denied) == "denied (via reaction): only tier 2 may act"
+    assert describe_event(update) == "update (via modal): called the user · VT-9"
