@@ -9,7 +9,7 @@ from slack_bolt import App, BoltResponse
 
 from commands import escalate, stats
 from slackbot.services import Services
-from slackbot.slack import events
+from slackbot.slack import events, reminder_actions
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ def build_app(services: Services, *, token_verification: bool = True) -> App:
     escalate.register(app, services)
     stats.register(services)
     events.register(app, services)
+    reminder_actions.register(app, services)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
