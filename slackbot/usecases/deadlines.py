@@ -173,57 +173,86 @@ def default_worker() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
-def _due(session: Session, now: datetime, limit: int) -> Sequence[Deadline]:
-    statement = (
-        select(Deadline)
+def _due_ids(session: Session, now: datetime, limit: int) -> Sequence[int]:
+    """Ids of pending deadlines due at `now`, oldest first, read through `ix_deadline_due`."""
+    return session.exec(
+        select(Deadline.id)
         .where(Deadline.state == PENDING, Deadline.due_at <= now)
         .order_by(Deadline.due_at, Deadline.id)
         .limit(limit)
-    )
+    ).all()
+
+
+def _claim(session: Session, deadline_id: int, worker: str, now: datetime) -> Deadline | None:
+    """Claim one due row in this transaction, or None if another sweeper has it or acted on it.
+
+    PostgreSQL: `FOR UPDATE SKIP LOCKED` (a row another sweeper holds is skipped, and the WHERE
+    clause is re-checked against the newest version). SQLite: transactions are serialised by
+    BEGIN IMMEDIATE, and the guarded UPDATE only matches a row that is still pending and due.
+    """
+    due = (Deadline.id == deadline_id, Deadline.state == PENDING, Deadline.due_at <= now)
     if not is_sqlite(session.get_bind()):
-        statement = statement.with_for_update(skip_locked=True)
-    return session.exec(statement).all()
-
-
-def _claim(session: Session, row: Deadline, worker: str, now: datetime) -> bool:
-    """Guarded UPDATE: succeeds only if the row is still pending and due as we read it."""
+        row = session.exec(select(Deadline).where(*due).with_for_update(skip_locked=True)).first()
+        if row is None:
+            return None
     result = session.execute(
         update(Deadline)
-        .where(
-            Deadline.id == row.id,
-            Deadline.state == PENDING,
-            Deadline.due_at == row.due_at,
-            Deadline.misses == row.misses,
-        )
+        .where(*due)
         .values(claimed_by=worker, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return None
+    row = session.get(Deadline, deadline_id)
+    session.refresh(row)
+    return row
+
+
+def _lock_case(session: Session, case_id: int) -> Case | None:
+    """The case, locked; None on PostgreSQL when another transaction holds it (try next sweep).
+
+    Never waiting for a case lock while holding a deadline lock is what keeps two sweepers and
+    the use cases (which lock the case first, then its deadlines) free of deadlocks.
+    """
+    statement = select(Case).where(Case.id == case_id)
+    if not is_sqlite(session.get_bind()):
+        statement = statement.with_for_update(skip_locked=True)
+    return session.exec(statement).first()
 
 
 def sweep(services, *, worker: str | None = None, batch: int = BATCH) -> int:
-    """Act on every due deadline once; return how many were acted on (reminders and closes)."""
+    """Act on every due deadline once; return how many were acted on (reminders and closes).
+
+    Each row is claimed and acted on in its own short transaction, so a sweeper holds at most
+    one deadline and one case at a time, and a crash loses or repeats nothing.
+    """
     worker = worker or default_worker()
     acted = 0
+    seen: set[int] = set()
     for _ in range(MAX_BATCHES):
         now = services.clock.now()
-        with write_session(services.engine) as session:
-            rows = _due(session, now, batch)
-            for row in rows:
-                if not _claim(session, row, worker, now):
+        with Session(services.engine) as session:
+            ids = [i for i in _due_ids(session, now, batch) if i not in seen]
+        if not ids:
+            break
+        for deadline_id in ids:
+            seen.add(deadline_id)
+            with write_session(services.engine) as session:
+                row = _claim(session, deadline_id, worker, now)
+                if row is None:
                     continue
-                session.refresh(row)
                 if _act(session, services, row, now):
                     acted += 1
-        if len(rows) < batch:
-            break
     if acted:
         services.outbox.kick()
     return acted
 
 
 def _act(session: Session, services, row: Deadline, now: datetime) -> bool:
-    case = get_case(session, case_id=row.case_id, lock=True)
+    case = _lock_case(session, row.case_id)
+    if case is None and session.get(Case, row.case_id) is not None:
+        session.rollback()  # someone is changing the case: leave the row due for the next sweep
+        return False
     playbook = services.playbooks.get(case.playbook_id) if case else None
     if case is None or playbook is None:
         row.state, row.due_at, row.updated_at = CLEARED, None, now
