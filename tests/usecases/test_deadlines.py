@@ -117,8 +117,13 @@ def _hand_off(services, case_id, *, status=CaseStatus.WITH_VENDOR, ticket="V-1")
 
 def _reminders(fake_slack, case_root_ts=None):
     posts = fake_slack.calls_to("chat.postMessage")
-    return [c for c in posts if c.body.get("thread_ts") and ":alarm_clock:" in str(c.body) or (
-        c.body.get("thread_ts") and ":rotating_light:" in str(c.body))]
+    return [
+        c
+        for c in posts
+        if c.body.get("thread_ts")
+        and ":alarm_clock:" in str(c.body)
+        or (c.body.get("thread_ts") and ":rotating_light:" in str(c.body))
+    ]
 
 
 def _row(services, case_id, kind):
@@ -170,7 +175,9 @@ def test_done_when_one_reminder_per_missed_update_across_a_restart_then_the_72h_
         ).one()
     assert closing.actor == "scheduler"
     notes = [
-        c for c in fake_slack.calls_to("chat.postMessage") if "unreachable" in c.body.get("text", "")
+        c
+        for c in fake_slack.calls_to("chat.postMessage")
+        if "unreachable" in c.body.get("text", "")
     ]
     assert len(notes) == 1
     assert "reply on the vendor email thread" in notes[0].body["text"]
@@ -252,7 +259,11 @@ def test_snooze_is_for_the_owner_and_is_logged(start_services, fake_slack, clock
     row_id = _row(services, case_id, DeadlineKind.PROGRESS_UPDATE).id
     with pytest.raises(deadlines.ReminderError, match="Only the case's owner"):
         deadlines.snooze(
-            services, deadline_id=row_id, user_id="U0OTHER01", choice=SnoozeChoice.HOUR, channel=None
+            services,
+            deadline_id=row_id,
+            user_id="U0OTHER01",
+            choice=SnoozeChoice.HOUR,
+            channel=None,
         )
     until = deadlines.snooze(
         services, deadline_id=row_id, user_id="U0AGENT01", choice=SnoozeChoice.HOUR, channel=None
@@ -263,7 +274,9 @@ def test_snooze_is_for_the_owner_and_is_logged(start_services, fake_slack, clock
     clock.advance(timedelta(hours=1))
     assert deadlines.sweep(services) == 1
     with Session(services.engine) as session:
-        kinds = [e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id))]
+        kinds = [
+            e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id))
+        ]
     assert "snoozed" in kinds and "reminder" in kinds
 
 
@@ -297,9 +310,7 @@ def test_two_sweepers_at_once_post_each_reminder_exactly_once(start_services, fa
         with lock:
             counts.append(acted)
 
-    threads = [
-        threading.Thread(target=run, args=(s, f"w{i}")) for i, s in enumerate(sweepers * 2)
-    ]
+    threads = [threading.Thread(target=run, args=(s, f"w{i}")) for i, s in enumerate(sweepers * 2)]
     for thread in threads:
         thread.start()
     for thread in threads:
