@@ -121,9 +121,7 @@ def is_escalation(state: CaseClockState) -> bool:
     return state.priority is Priority.HIGH
 
 
-def processing_window(
-    playbook: Playbook, state: CaseClockState
-) -> tuple[Window, datetime] | None:
+def processing_window(playbook: Playbook, state: CaseClockState) -> tuple[Window, datetime] | None:
     """The window that applies to the case and when its upper bound passes, or None."""
     opened_local = state.opened_at.astimezone(playbook.hours.theirs.zone)
     window = playbook.processing.window(escalation=is_escalation(state), day=opened_local.date())
@@ -145,9 +143,7 @@ def processing_estimate(playbook: Playbook, state: CaseClockState) -> str | None
     return f"estimated {found[0].describe()}"
 
 
-def compute_deadlines(
-    state: CaseClockState, playbook: Playbook, now: datetime
-) -> list[Deadline]:
+def compute_deadlines(state: CaseClockState, playbook: Playbook, now: datetime) -> list[Deadline]:
     """Every deadline the case has at `now` (closed cases have none)."""
     del now  # the clocks are anchored on the case's own instants; kept for symmetry and tests
     if state.status.is_closed:
@@ -307,9 +303,7 @@ def reminder_audience(
     escalated = miss >= ESCALATE_ON_MISS
     if escalated and playbook.lead_group:
         mentions.append(_mention(playbook.lead_group))
-    return Audience(
-        tuple(mentions), escalated, playbook.leadership_contacts if escalated else ()
-    )
+    return Audience(tuple(mentions), escalated, playbook.leadership_contacts if escalated else ())
 
 
 def overdue_by(due_at: datetime, now: datetime) -> str:
