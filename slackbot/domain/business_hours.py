@@ -120,7 +120,5 @@ def end_of_business_days(hours: Hours, start: datetime, count: int) -> datetime:
     """When `count` business days after `start`'s local day end: the close of that day (UTC)."""
     day = add_business_days(hours, _local(hours, start).date(), count)
     if hours.always:
-        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=hours.zone).astimezone(
-            UTC
-        )
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=hours.zone).astimezone(UTC)
     return _at(hours, day, hours.close)
