@@ -333,3 +333,43 @@ def test_the_scheduler_runs_the_sweep_every_tick(start_services):
     assert {"outbox", "deadlines"} <= set(tick_jobs(services))
     scheduler = build_scheduler(services)
     assert scheduler.get_job("deadlines") is not None
+
+
+def test_the_background_scheduler_posts_once_across_ticks_and_a_restart(
+    database, fake_slack, clock, fast_playbooks
+):
+    """The real APScheduler at 0.1 s: many ticks, two scheduler instances, one reminder."""
+    from slackbot.app import build_app
+
+    url, engine = database
+    env = base_env(
+        fake_slack, url, ESCALATION_PLAYBOOKS=str(fast_playbooks), SCHEDULER_INTERVAL_SECONDS="0.1"
+    )
+
+    def start():
+        services = build_services(load_settings(env, dotenv=False), clock=clock, engine=engine)
+        build_app(services, token_verification=False)
+        ticks = threading.Semaphore(0)
+        services.extras["jobs"]["tick_counter"] = lambda s: ticks.release()
+        scheduler = build_scheduler(services)
+        scheduler.start()
+        return services, scheduler, ticks
+
+    def wait_ticks(ticks, count):
+        for _ in range(count):
+            assert ticks.acquire(timeout=5), "the scheduler stopped ticking"
+
+    services, scheduler, ticks = start()
+    case_id = _open(services)
+    _hand_off(services, case_id)
+    clock.advance(timedelta(seconds=10))
+    fake_slack.wait_for("chat.postMessage", count=len(fake_slack.calls_to("chat.postMessage")) + 1)
+    wait_ticks(ticks, 5)
+    scheduler.shutdown(wait=True)
+    services, scheduler, ticks = start()  # the bot restarts
+    wait_ticks(ticks, 5)
+    scheduler.shutdown(wait=True)
+    assert len(_reminders(fake_slack)) == 1
+    with Session(engine) as session:
+        events = session.exec(select(CaseEvent).where(CaseEvent.kind == "reminder")).all()
+    assert len(events) == 1
