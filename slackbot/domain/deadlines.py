@@ -315,8 +315,9 @@ def reminder_text(kind: DeadlineKind, *, due_at: datetime, now: datetime, miss: 
     """The plain sentence of a reminder: what is overdue and by how long."""
     late = overdue_by(due_at, now)
     if kind is DeadlineKind.CONTACT_ATTEMPT:
+        # `miss` reminders were already sent; the ladder's first try (step 0) needs none.
         return (
-            f"Contact attempt {miss + 1} with the end user was due {late} ago: check with the "
+            f"Contact attempt {miss + 2} with the end user was due {late} ago: check with the "
             "vendor whether they reached them."
         )
     if kind is DeadlineKind.PROCESSING_WINDOW:

@@ -215,3 +215,10 @@ def test_reminder_text_says_what_and_how_late():
         DeadlineKind.VENDOR_ACK, due_at=HANDED, now=HANDED + timedelta(hours=3), miss=0
     )
     assert "3h" in text and "acknowledgement" in text
+
+
+def test_contact_attempt_reminders_count_the_ladder_from_the_second_try():
+    text = reminder_text(
+        DeadlineKind.CONTACT_ATTEMPT, due_at=HANDED, now=HANDED + timedelta(hours=1), miss=0
+    )
+    assert text.startswith("Contact attempt 2 ")
