@@ -86,8 +86,18 @@ def register(app: App, services: Services) -> None:
             ),
         )
 
+    def handle_callback_done(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        run(
+            body,
+            lambda user, _channel, _d, case_id: deadlines.record_callback_done(
+                services, case_id=case_id, user_id=user
+            ),
+        )
+
     for action in SNOOZE_ACTIONS:
         app.action(action.value)(handle_snooze)
     app.action(ReminderAction.RECORD_UPDATE.value)(handle_record_update)
     app.action(ReminderAction.ASK_VENDOR.value)(handle_ask_vendor)
     app.action(ReminderAction.ESCALATE_LEADERSHIP.value)(handle_escalate_leadership)
+    app.action(ReminderAction.CALLBACK_DONE.value)(handle_callback_done)

@@ -22,6 +22,7 @@ class ReminderAction(StrEnum):
     ESCALATE_LEADERSHIP = "deadline_escalate_leadership"
     SNOOZE_HOUR = "deadline_snooze_1h"
     SNOOZE_TOMORROW = "deadline_snooze_tomorrow"
+    CALLBACK_DONE = "deadline_callback_done"
 
 
 SNOOZE_ACTIONS = {
@@ -65,6 +66,7 @@ def build_reminder(
     deadline_id: int,
     case_id: int,
     with_vendor: bool = True,
+    callback: bool = False,
 ) -> list[dict[str, Any]]:
     """A reminder: who, what is overdue and by how long, and the next actions as buttons."""
     lead = " ".join(mentions)
@@ -84,6 +86,8 @@ def build_reminder(
         )
     value = button_value(deadline_id=deadline_id, case_id=case_id)
     buttons = []
+    if callback:
+        buttons.append(_button(ReminderAction.CALLBACK_DONE, "Call-back done", value, "primary"))
     if with_vendor:
         buttons.append(
             _button(ReminderAction.ASK_VENDOR, "Ask vendor for an update", value, "primary")

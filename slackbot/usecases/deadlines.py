@@ -298,6 +298,7 @@ def _remind(
             deadline_id=row.id,
             case_id=case.id,
             with_vendor=CaseStatus(case.status) not in (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED),
+            callback=clock.kind is DeadlineKind.CALLBACK,
         ),
         dedup_key=f"deadline:{row.id}:{ensure_utc(row.anchor_at).isoformat()}:{miss}",
     )
@@ -558,5 +559,34 @@ def suggest_leadership(services, *, case_id: int, user_id: str, channel: str | N
             lines = ["This playbook lists no vendor leadership contacts: ask your team lead."]
         delivery.post_ephemeral(
             session, user=user_id, channel=channel, case_id=case.id, now=now, text="\n".join(lines)
+        )
+    services.outbox.kick()
+
+
+def record_callback_done(services, *, case_id: int, user_id: str) -> None:
+    """The promised call-back happened: log it, which stops the call-back clock."""
+    now = services.clock.now()
+    with write_session(services.engine) as session:
+        case = get_case(session, case_id=case_id, lock=True)
+        playbook = services.playbooks.get(case.playbook_id) if case else None
+        if case is None or playbook is None:
+            raise ReminderError("This case no longer exists.")
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                actor=user_id,
+                kind="callback_done",
+                via="button",
+                detail={},
+            )
+        )
+        session.flush()
+        sync_deadlines(session, case, playbook, now)
+        delivery.post_in_thread(
+            session,
+            case_id=case.id,
+            now=now,
+            text=f"<@{user_id}> confirmed the call-back to the requester.",
         )
     services.outbox.kick()

@@ -373,3 +373,28 @@ def test_the_background_scheduler_posts_once_across_ticks_and_a_restart(
     with Session(engine) as session:
         events = session.exec(select(CaseEvent).where(CaseEvent.kind == "reminder")).all()
     assert len(events) == 1
+
+
+def test_callback_clock_until_the_call_back_is_confirmed(start_services, fake_slack, clock):
+    services = start_services()
+    playbook = services.playbooks.get("fast")
+    case = open_case(
+        services,
+        playbook=playbook,
+        values={
+            "summary": "Call me back",
+            "category": "other",
+            "requester_type": "End user",
+            "internal_ticket": "T-2",
+            "callback_phone": "555-555-0100",
+        },
+        requester=Requester("U0AGENT01", None),
+    )
+    row = _row(services, case.id, DeadlineKind.CALLBACK)
+    assert row.state == "pending"
+    clock.advance(timedelta(days=1))
+    assert deadlines.sweep(services) == 1
+    blocks = str(_reminders(fake_slack)[-1].body["blocks"])
+    assert "deadline_callback_done" in blocks
+    deadlines.record_callback_done(services, case_id=case.id, user_id="U0AGENT01")
+    assert _row(services, case.id, DeadlineKind.CALLBACK).state == "cleared"
