@@ -9,7 +9,7 @@ from slack_bolt import App, BoltResponse
 
 from commands import escalate, stats
 from slackbot.services import Services
-from slackbot.slack import events, reminder_actions
+from slackbot.slack import cases, events, reminder_actions
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ def build_app(services: Services, *, token_verification: bool = True) -> App:
     )
     escalate.register(app, services)
     stats.register(services)
+    cases.register(app, services)  # before events: Bolt runs the first matching listener
     events.register(app, services)
     reminder_actions.register(app, services)
 

@@ -325,6 +325,9 @@ def build_root_message(case: Case, playbook: Playbook | None) -> tuple[str, list
             ],
         },
     ]
+    from slackbot.slack.case_blocks import build_case_buttons  # case_blocks imports ids only
+
+    blocks.append(build_case_buttons(case, playbook))
     return text, blocks
 
 

@@ -29,3 +29,19 @@ def field_block_id(field_id: str) -> str:
 def field_id_of(block_id: str) -> str:
     """The intake field id a block id carries."""
     return block_id.removeprefix("f_")
+
+
+class CaseAction(StrEnum):
+    """Action ids of the buttons on a case's root message (their value is the case id)."""
+
+    ACKNOWLEDGE = "case_acknowledge"
+    ESCALATE = "case_escalate"
+    RESOLVE = "case_resolve"
+    REOPEN = "case_reopen"
+    ADD_UPDATE = "case_add_update"
+
+
+class CaseView(StrEnum):
+    """Callback ids of the case modals."""
+
+    ADD_UPDATE = "case_add_update"

@@ -1,0 +1,199 @@
+"""Block Kit builders for working a case: root-message buttons, the Add update modal and the
+one-line notes the bot leaves in a case's thread. Pure functions of their arguments."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slackbot.domain.cases import CaseStatus, case_key
+from slackbot.domain.mrkdwn import escape, group_mention, mention, one_line
+from slackbot.domain.playbooks import Playbook
+from slackbot.domain.status_machine import Action, CaseState, Transition, allowed_actions
+from slackbot.domain.updates import (
+    NOTE_LIMIT,
+    VENDOR_STATUS_LIMIT,
+    VENDOR_TICKET_LIMIT,
+    Update,
+)
+from slackbot.slack.ids import VALUE, CaseAction, CaseView, field_block_id
+from storage.models import Case
+
+#: Buttons on the root message, in order, and the status-machine action each one asks for.
+BUTTONS: tuple[tuple[CaseAction, str, Action | None], ...] = (
+    (CaseAction.ACKNOWLEDGE, ":eyes: Acknowledge", Action.ACKNOWLEDGE),
+    (CaseAction.ESCALATE, ":arrow_up: Escalate tier", Action.ESCALATE_TIER),
+    (CaseAction.RESOLVE, ":white_check_mark: Resolve", Action.RESOLVE),
+    (CaseAction.REOPEN, ":repeat: Reopen", Action.REOPEN),
+    (CaseAction.ADD_UPDATE, ":memo: Add update", None),
+)
+BUTTON_ACTIONS: dict[CaseAction, Action] = {
+    action_id: action for action_id, _, action in BUTTONS if action is not None
+}
+ACTIONS_BLOCK_ID = "case_actions"
+
+
+def _plain(text: str, limit: int = 75) -> dict[str, Any]:
+    return {"type": "plain_text", "text": one_line(text, limit), "emoji": True}
+
+
+def case_state(case: Case) -> CaseState:
+    """The status-machine view of a stored case."""
+    return CaseState(status=CaseStatus(case.status), owner=case.owner_id, tier=case.tier)
+
+
+def build_case_buttons(case: Case, playbook: Playbook | None) -> dict[str, Any]:
+    """The actions block of the root message: only the moves that are legal right now."""
+    top_tier = playbook.top_tier if playbook else case.tier
+    legal = set(allowed_actions(case_state(case), top_tier=top_tier))
+    elements = []
+    for action_id, label, action in BUTTONS:
+        if action is not None and action not in legal:
+            continue
+        button: dict[str, Any] = {
+            "type": "button",
+            "action_id": action_id,
+            "text": _plain(label),
+            "value": str(case.id),
+        }
+        if action is Action.RESOLVE:
+            button["style"] = "primary"
+        elements.append(button)
+    return {"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": elements}
+
+
+def build_add_update_modal(case: Case) -> dict[str, Any]:
+    """The Add update modal: the vendor's ticket number and status, and a note."""
+
+    def text_input(field_id: str, label: str, limit: int, *, initial: str | None, hint: str = ""):
+        element: dict[str, Any] = {
+            "type": "plain_text_input",
+            "action_id": VALUE,
+            "max_length": limit,
+        }
+        if field_id == "note":
+            element["multiline"] = True
+        if initial:
+            element["initial_value"] = initial
+        block: dict[str, Any] = {
+            "type": "input",
+            "block_id": field_block_id(field_id),
+            "label": _plain(label),
+            "element": element,
+            "optional": True,
+        }
+        if hint:
+            block["hint"] = _plain(hint, 150)
+        return block
+
+    key = case_key(case.id)
+    return {
+        "type": "modal",
+        "callback_id": CaseView.ADD_UPDATE,
+        "private_metadata": json.dumps({"case_id": case.id}),
+        "title": _plain(f"Update {key}", 24),
+        "submit": _plain("Save update", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": [
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"*{key}* · {escape(one_line(case.summary))}"},
+            },
+            text_input(
+                "vendor_ticket",
+                "Vendor ticket number",
+                VENDOR_TICKET_LIMIT,
+                initial=case.vendor_ticket,
+            ),
+            text_input(
+                "vendor_status",
+                "Vendor's status",
+                VENDOR_STATUS_LIMIT,
+                initial=case.vendor_status,
+                hint='What they say the ticket\'s state is, e.g. "contacting the user".',
+            ),
+            text_input(
+                "note",
+                "What happened",
+                NOTE_LIMIT,
+                initial=None,
+                hint="What the vendor or our team said. No personal or health details.",
+            ),
+        ],
+    }
+
+
+def build_move_note(transition: Transition, case_id: int) -> str:
+    """The thread note for a move: "@dana moved ESC-42 to waiting on vendor ⏳"."""
+    after = transition.after
+    text = f"{mention(transition.actor)} moved {case_key(case_id)} to {after.status.label} "
+    text += after.status.emoji
+    if transition.escalated:
+        text += f" (tier {transition.before.tier} → {after.tier})"
+    elif transition.action is Action.ACKNOWLEDGE:
+        text += " and owns it"
+    return text
+
+
+def build_undo_note(actor: str, case_id: int, undone: Transition) -> str:
+    """The thread note for an undo: back to the state before the move."""
+    before = undone.before
+    text = (
+        f"{mention(actor)} undid the move of {case_key(case_id)} to {undone.after.status.label}: "
+        f"back to {before.status.label} {before.status.emoji}"
+    )
+    if undone.escalated:
+        text += f" at tier {before.tier}"
+    return text
+
+
+def build_handoff_note(
+    case: Case, playbook: Playbook | None, transition: Transition, reason: str | None = None
+) -> str:
+    """The ping to the next tier's responders with a short hand-off summary."""
+    tier = playbook.tier(transition.after.tier) if playbook else None
+    tier_name = tier.name if tier else f"tier {transition.after.tier}"
+    group = tier.responders if tier else None
+    lines = [
+        f"{group_mention(group)}: {mention(transition.actor)} handed {case_key(case.id)} up to "
+        f"tier {transition.after.tier} ({escape(tier_name)}). React :eyes: to take it.",
+        f"• *Summary:* {escape(one_line(case.summary, 150))}",
+        f"• *Was:* {transition.before.status.label} at tier {transition.before.tier}, owned by "
+        f"{mention(transition.before.owner)}",
+    ]
+    if case.vendor_ticket:
+        lines.append(f"• *Vendor ticket:* {escape(case.vendor_ticket)}")
+    if case.vendor_status:
+        lines.append(f"• *Vendor status:* {escape(one_line(case.vendor_status, 120))}")
+    if reason:
+        lines.append(f"• *Why:* {escape(one_line(reason, 300))}")
+    return "\n".join(lines)
+
+
+def build_update_note(actor: str, case_id: int, update: Update) -> str:
+    """The thread note for an update."""
+    parts = []
+    if update.vendor_ticket:
+        parts.append(f"vendor ticket *{escape(update.vendor_ticket)}*")
+    if update.vendor_status:
+        parts.append(f"vendor status: {escape(one_line(update.vendor_status, 120))}")
+    text = f":memo: {mention(actor)} added an update to {case_key(case_id)}"
+    if parts:
+        text += ": " + " · ".join(parts)
+    if update.note:
+        quoted = "\n".join(f">{line}" for line in escape(update.note).splitlines())
+        text += "\n" + quoted
+    return text[:3900]
+
+
+def build_refusal(case_id: int, action: Action, reason: str) -> str:
+    """The ephemeral answer to a move that is not allowed."""
+    return f":no_entry: Can't {action.label} {case_key(case_id)}: {reason}."
+
+
+def build_denial(case_id: int, reason: str) -> str:
+    """The ephemeral answer to someone who may not move the case."""
+    return (
+        f":lock: You can't move {case_key(case_id)}: {reason}. Nothing changed; ask them in "
+        "the thread."
+    )

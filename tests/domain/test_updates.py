@@ -1,0 +1,22 @@
+"""Validation of the Add update form."""
+
+from slackbot.domain.updates import Update, validate_update
+
+
+def test_a_note_alone_is_an_update():
+    update, errors = validate_update({"note": "  Vendor called the user  "})
+    assert errors == {}
+    assert update == Update(vendor_ticket=None, vendor_status=None, note="Vendor called the user")
+    assert update.as_detail() == {"note": "Vendor called the user"}
+
+
+def test_an_empty_form_is_refused_under_the_note():
+    update, errors = validate_update({"vendor_ticket": " ", "vendor_status": None, "note": ""})
+    assert update is None
+    assert "note" in errors
+
+
+def test_limits_and_ticket_shape():
+    _, errors = validate_update({"vendor_ticket": "12 34", "vendor_status": "x" * 121})
+    assert set(errors) == {"vendor_ticket", "vendor_status"}
+    assert "120 characters" in errors["vendor_status"]
