@@ -59,15 +59,6 @@ def register(app: App, services: Services) -> None:
             ),
         )
 
-    def handle_record_update(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        run(
-            body,
-            lambda user, channel, _d, case_id: deadlines.record_update(
-                services, case_id=case_id, user_id=user, channel=channel
-            ),
-        )
-
     def handle_ask_vendor(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         run(
@@ -97,7 +88,6 @@ def register(app: App, services: Services) -> None:
 
     for action in SNOOZE_ACTIONS:
         app.action(action.value)(handle_snooze)
-    app.action(ReminderAction.RECORD_UPDATE.value)(handle_record_update)
     app.action(ReminderAction.ASK_VENDOR.value)(handle_ask_vendor)
     app.action(ReminderAction.ESCALATE_LEADERSHIP.value)(handle_escalate_leadership)
     app.action(ReminderAction.CALLBACK_DONE.value)(handle_callback_done)

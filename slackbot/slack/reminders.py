@@ -12,13 +12,13 @@ from slackbot.domain.cases import case_key
 from slackbot.domain.deadlines import DeadlineKind, SnoozeChoice, overdue_by
 from slackbot.domain.mrkdwn import escape
 from slackbot.domain.playbooks import Contact
+from slackbot.slack.ids import CaseAction
 
 
 class ReminderAction(StrEnum):
     """Action ids of the reminder's buttons."""
 
     ASK_VENDOR = "deadline_ask_vendor"
-    RECORD_UPDATE = "deadline_record_update"
     ESCALATE_LEADERSHIP = "deadline_escalate_leadership"
     SNOOZE_HOUR = "deadline_snooze_1h"
     SNOOZE_TOMORROW = "deadline_snooze_tomorrow"
@@ -45,7 +45,7 @@ def parse_button_value(value: str) -> tuple[int | None, int | None]:
         return None, None
 
 
-def _button(action: ReminderAction, text: str, value: str, style: str | None = None):
+def _button(action: ReminderAction | CaseAction, text: str, value: str, style: str | None = None):
     button: dict[str, Any] = {
         "type": "button",
         "action_id": action.value,
@@ -92,7 +92,8 @@ def build_reminder(
         buttons.append(
             _button(ReminderAction.ASK_VENDOR, "Ask vendor for an update", value, "primary")
         )
-        buttons.append(_button(ReminderAction.RECORD_UPDATE, "Record an update", value))
+        # The case's own "Add update" flow (its modal) records the update; its value is the case.
+        buttons.append(_button(CaseAction.ADD_UPDATE, "Record an update", str(case_id)))
     buttons.append(
         _button(
             ReminderAction.ESCALATE_LEADERSHIP, "Escalate to vendor leadership", value, "danger"

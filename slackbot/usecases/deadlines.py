@@ -43,6 +43,8 @@ from slackbot.domain.deadlines import (
 )
 from slackbot.domain.mrkdwn import escape
 from slackbot.domain.playbooks import Playbook
+from slackbot.domain.status_machine import Action, CaseState, IllegalTransition
+from slackbot.domain.status_machine import apply as apply_move
 from slackbot.slack import delivery
 from slackbot.slack.reminders import build_reminder, build_unreachable_note
 from storage.db import is_sqlite, write_session
@@ -52,6 +54,8 @@ from storage.repositories import get_case
 log = logging.getLogger(__name__)
 
 PENDING, DONE, CLEARED = "pending", "done", "cleared"
+#: The actor and channel recorded for the bot's own moves.
+SCHEDULER = "scheduler"
 #: Rows acted on per transaction; the sweep loops until nothing is due.
 BATCH = 100
 #: A sweep never loops forever, even if a row refused to move on.
@@ -266,12 +270,12 @@ def _act(session: Session, services, row: Deadline, now: datetime) -> bool:
     clocks = {c.kind.value: c for c in compute_deadlines(clock_state(session, case), playbook, now)}
     clock = clocks[row.kind]
     if clock.kind is DeadlineKind.UNREACHABLE_CLOSE:
-        close_unreachable(session, case, playbook, now)
+        closed = close_unreachable(session, case, playbook, now)
         row.misses, row.last_reminded_at = 1, now
         row.state, row.due_at, row.updated_at = DONE, None, now
         session.add(row)
         sync_deadlines(session, case, playbook, now)
-        return True
+        return closed
     _remind(session, case, playbook, row, clock, now)
     return True
 
@@ -306,9 +310,9 @@ def _remind(
         CaseEvent(
             case_id=case.id,
             at=now,
-            actor="scheduler",
+            actor=SCHEDULER,
             kind="reminder",
-            via="scheduler",
+            via=SCHEDULER,
             detail={
                 "deadline": row.kind,
                 "miss": miss,
@@ -323,10 +327,20 @@ def _remind(
     session.add(row)
 
 
-def close_unreachable(session: Session, case: Case, playbook: Playbook, now: datetime) -> None:
-    """The 72-hour rule: close the case as unreachable, ask our agent to help, say how to reopen."""
-    before = case.status
-    case.status = CaseStatus.CLOSED_UNREACHABLE.value
+def close_unreachable(session: Session, case: Case, playbook: Playbook, now: datetime) -> bool:
+    """The 72-hour rule: close the case as unreachable, ask our agent to help, say how to reopen.
+
+    The move goes through the status machine like any other; False if it refuses (the case is
+    no longer with the vendor), in which case nothing changes.
+    """
+    before = CaseState(status=CaseStatus(case.status), owner=case.owner_id, tier=case.tier)
+    try:
+        transition = apply_move(
+            before, Action.CLOSE_UNREACHABLE, actor=SCHEDULER, top_tier=playbook.top_tier
+        )
+    except IllegalTransition:
+        return False
+    case.status = transition.after.status.value
     case.closed_at = now
     case.updated_at = now
     case.version += 1
@@ -335,12 +349,16 @@ def close_unreachable(session: Session, case: Case, playbook: Playbook, now: dat
         CaseEvent(
             case_id=case.id,
             at=now,
-            actor="scheduler",
+            actor=SCHEDULER,
             kind="status_changed",
-            via="scheduler",
-            from_status=before,
+            via=SCHEDULER,
+            from_status=before.status.value,
             to_status=case.status,
-            detail={"rule": "unreachable_close", "after": playbook.sla.unreachable_close},
+            detail={
+                "action": Action.CLOSE_UNREACHABLE.value,
+                "rule": "unreachable_close",
+                "after": playbook.sla.unreachable_close,
+            },
         )
     )
     audience = reminder_audience(playbook, owner_id=case.owner_id, tier=case.tier, miss=1)
@@ -358,6 +376,7 @@ def close_unreachable(session: Session, case: Case, playbook: Playbook, now: dat
         dedup_key=f"unreachable-close:{case.id}:{case.version}",
     )
     delivery.refresh_root(session, case_id=case.id, now=now)
+    return True
 
 
 # --- actions from the reminder's buttons -----------------------------------------------------
@@ -423,37 +442,6 @@ def snooze(
         )
     services.outbox.kick()
     return until
-
-
-def record_update(services, *, case_id: int, user_id: str, channel: str | None) -> None:
-    """The vendor gave an update: reset the progress clock, say when the next one is due."""
-    now = services.clock.now()
-    with write_session(services.engine) as session:
-        case = get_case(session, case_id=case_id, lock=True)
-        if case is None:
-            raise ReminderError("This case no longer exists.")
-        playbook = services.playbooks.get(case.playbook_id)
-        if playbook is None:
-            raise ReminderError("This case's escalation path no longer exists.")
-        case.last_update_at = now
-        case.updated_at = now
-        case.version += 1
-        session.add(case)
-        session.add(
-            CaseEvent(
-                case_id=case.id, at=now, actor=user_id, kind="update", via="button", detail={}
-            )
-        )
-        sync_deadlines(session, case, playbook, now)
-        delivery.post_in_thread(
-            session,
-            case_id=case.id,
-            now=now,
-            text=f"<@{user_id}> recorded an update from {escape(playbook.receiver.name)}; "
-            "the progress clock starts again.",
-        )
-        delivery.refresh_root(session, case_id=case.id, now=now)
-    services.outbox.kick()
 
 
 def overdue(session: Session, now: datetime, *, limit: int = 50) -> list[Overdue]:

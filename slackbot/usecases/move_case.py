@@ -36,6 +36,7 @@ from slackbot.domain.status_machine import (
 from slackbot.domain.updates import Update
 from slackbot.services import Services
 from slackbot.slack import case_blocks, delivery
+from slackbot.usecases import deadlines
 from storage.db import write_session
 from storage.models import Case, CaseEvent, ProcessedEvent
 from storage.repositories import case_for_message, get_case, record_message
@@ -286,6 +287,7 @@ def _move(services: Services, session: Session, request: MoveRequest, now: datet
             detail=detail,
         )
     )
+    deadlines.sync_deadlines(session, case, playbook, now)
     delivery.refresh_root(session, case_id=case.id, now=now)
     delivery.post_in_thread(
         session, case_id=case.id, now=now, text=case_blocks.build_move_note(transition, case.id)
@@ -398,6 +400,7 @@ def undo_reaction(
                     detail={"undoes": latest.id, "reaction": reaction, "item_ts": item_ts},
                 )
             )
+            deadlines.sync_deadlines(session, case, playbook, now)
             delivery.refresh_root(session, case_id=case.id, now=now)
             delivery.post_in_thread(
                 session,
@@ -463,6 +466,7 @@ def add_update(
                     detail=update_.as_detail(),
                 )
             )
+            deadlines.sync_deadlines(session, case, playbook, now)
             delivery.refresh_root(session, case_id=case.id, now=now)
             delivery.post_in_thread(
                 session,

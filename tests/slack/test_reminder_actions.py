@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from slackbot.domain.deadlines import DeadlineKind
+from slackbot.slack.ids import CaseAction, CaseView
 from slackbot.slack.reminders import ReminderAction
 from slackbot.usecases import deadlines
-from storage.models import CaseEvent, Deadline
+from storage.models import CaseEvent
 from tests.usecases.test_deadlines import FAST, _hand_off, _open
 
 
@@ -22,7 +22,7 @@ def fast_bot(make_bot, tmp_path):
     return make_bot(ESCALATION_PLAYBOOKS=str(path))
 
 
-def press(bot, action: ReminderAction, value: str, user: str = "U0AGENT01"):
+def press(bot, action: str, value: str, user: str = "U0AGENT01"):
     payload = {
         "type": "block_actions",
         "team": {"id": "T0TEAM001", "domain": "example"},
@@ -34,7 +34,7 @@ def press(bot, action: ReminderAction, value: str, user: str = "U0AGENT01"):
         "actions": [
             {
                 "type": "button",
-                "action_id": action.value,
+                "action_id": str(action),
                 "block_id": "deadline_1",
                 "value": value,
                 "action_ts": "1.2",
@@ -54,27 +54,32 @@ def _reminder(bot, fake_slack, clock):
     if isinstance(blocks, str):
         blocks = json.loads(blocks)
     buttons = {b["action_id"]: b for b in blocks[-1]["elements"]}
-    assert set(buttons) == {a.value for a in ReminderAction} - {ReminderAction.CALLBACK_DONE}
-    return case_id, buttons[ReminderAction.RECORD_UPDATE.value]["value"]
+    expected = {a.value for a in ReminderAction} - {ReminderAction.CALLBACK_DONE}
+    assert set(buttons) == expected | {CaseAction.ADD_UPDATE.value}
+    assert buttons[CaseAction.ADD_UPDATE.value]["value"] == str(case_id)
+    return case_id, buttons[ReminderAction.ASK_VENDOR.value]["value"]
 
 
-def test_record_update_button_resets_the_clock_and_says_so(fast_bot, fake_slack, clock):
+def test_record_update_button_opens_the_cases_add_update_form(fast_bot, fake_slack, clock):
+    case_id, _ = _reminder(fast_bot, fake_slack, clock)
+    assert press(fast_bot, CaseAction.ADD_UPDATE, str(case_id)).status == 200
+    opened = fake_slack.wait_for("views.open")[-1]
+    view = opened.body["view"]
+    if isinstance(view, str):
+        view = json.loads(view)
+    assert view["callback_id"] == CaseView.ADD_UPDATE.value
+
+
+def test_ask_vendor_without_email_hands_the_agent_a_draft(fast_bot, fake_slack, clock):
     case_id, value = _reminder(fast_bot, fake_slack, clock)
-    assert press(fast_bot, ReminderAction.RECORD_UPDATE, value).status == 200
-    fake_slack.wait_for("chat.update")
+    press(fast_bot, ReminderAction.ASK_VENDOR, value)
+    answer = fake_slack.wait_for("chat.postEphemeral")[-1]
+    assert f"Status update request: ESC-{case_id} (your ticket V-1)" in answer.body["text"]
     with Session(fast_bot.services.engine) as session:
-        row = session.exec(
-            select(Deadline).where(
-                Deadline.case_id == case_id, Deadline.kind == DeadlineKind.PROGRESS_UPDATE.value
-            )
-        ).one()
         kinds = [
             e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id))
         ]
-    assert row.misses == 0
-    assert "update" in kinds
-    texts = [c.body.get("text", "") for c in fake_slack.calls_to("chat.postMessage")]
-    assert any("recorded an update" in t for t in texts)
+    assert "update_requested" in kinds
 
 
 def test_snooze_by_someone_else_is_refused_where_they_are(fast_bot, fake_slack, clock):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from slackbot.domain.deadlines import DeadlineKind
 from slackbot.domain.playbooks import Contact
+from slackbot.slack.ids import CaseAction
 from slackbot.slack.reminders import (
     ReminderAction,
     build_overdue_list,
@@ -29,8 +30,13 @@ def test_reminder_mentions_says_what_and_offers_every_next_action():
     assert blocks[0]["text"]["text"].startswith(":alarm_clock: <@U1> No progress update")
     buttons = blocks[-1]["elements"]
     assert [b["action_id"] for b in buttons] == [
-        a.value for a in ReminderAction if a is not ReminderAction.CALLBACK_DONE
+        ReminderAction.ASK_VENDOR,
+        CaseAction.ADD_UPDATE,
+        ReminderAction.ESCALATE_LEADERSHIP,
+        ReminderAction.SNOOZE_HOUR,
+        ReminderAction.SNOOZE_TOMORROW,
     ]
+    assert buttons[1]["value"] == "3"
     assert parse_button_value(buttons[0]["value"]) == (7, 3)
 
 

@@ -13,9 +13,12 @@ from commands.overdue import handle_overdue
 from slackbot.config import load_settings
 from slackbot.domain.cases import CaseStatus
 from slackbot.domain.deadlines import DeadlineKind, SnoozeChoice
+from slackbot.domain.status_machine import Action, Via
+from slackbot.domain.updates import Update
 from slackbot.scheduler import build_scheduler, tick_jobs
 from slackbot.services import build_services
 from slackbot.usecases import deadlines
+from slackbot.usecases.move_case import Actor, Outcome, add_update, move_case
 from slackbot.usecases.open_case import Requester, open_case
 from storage.db import write_session
 from storage.models import Case, CaseEvent, Deadline, OutboxItem
@@ -233,7 +236,13 @@ def test_an_update_resets_the_progress_clock(start_services, clock):
     deadlines.sweep(services)
     assert _row(services, case_id, DeadlineKind.PROGRESS_UPDATE).misses == 1
     clock.advance(timedelta(seconds=3))
-    deadlines.record_update(services, case_id=case_id, user_id="U0AGENT01", channel=None)
+    result = add_update(
+        services,
+        case_id=case_id,
+        actor=Actor("U0AGENT01", {1: frozenset({"U0AGENT01"})}),
+        update_=Update(vendor_ticket=None, vendor_status="Investigating", note=None),
+    )
+    assert result.outcome is Outcome.APPLIED
     row = _row(services, case_id, DeadlineKind.PROGRESS_UPDATE)
     assert row.misses == 0
     assert row.due_at.replace(tzinfo=None) == (clock.now() + timedelta(seconds=10)).replace(
@@ -398,3 +407,21 @@ def test_callback_clock_until_the_call_back_is_confirmed(start_services, fake_sl
     assert "deadline_callback_done" in blocks
     deadlines.record_callback_done(services, case_id=case.id, user_id="U0AGENT01")
     assert _row(services, case.id, DeadlineKind.CALLBACK).state == "cleared"
+
+
+def test_moves_through_the_status_machine_keep_the_clocks_in_step(start_services, clock):
+    services = start_services()
+    case_id = _open(services)
+    agent = Actor("U0AGENT01", {1: frozenset({"U0AGENT01"})})
+    result = move_case(
+        services, case_id=case_id, action=Action.HAND_TO_VENDOR, actor=agent, via=Via.BUTTON
+    )
+    assert result.outcome is Outcome.APPLIED
+    with Session(services.engine) as session:
+        rows = session.exec(select(Deadline).where(Deadline.case_id == case_id)).all()
+        kinds = {row.kind: row.state for row in rows}
+    assert kinds == {"vendor_ack": "pending", "progress_update": "pending"}
+    move_case(services, case_id=case_id, action=Action.RESOLVE, actor=agent, via=Via.BUTTON)
+    assert _row(services, case_id, DeadlineKind.PROGRESS_UPDATE).state == "cleared"
+    clock.advance(timedelta(minutes=5))
+    assert deadlines.sweep(services) == 0
