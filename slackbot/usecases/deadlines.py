@@ -39,7 +39,7 @@ from slackbot.domain.deadlines import (
     snooze_until,
 )
 from slackbot.domain.deadlines import (
-    Deadline as Clock,
+    Deadline as SlaClock,
 )
 from slackbot.domain.mrkdwn import escape
 from slackbot.domain.playbooks import Playbook
@@ -107,7 +107,7 @@ def _not_before(playbook: Playbook, row: Deadline) -> datetime | None:
     return ensure_utc(row.last_reminded_at) + repeat_interval(playbook, DeadlineKind(row.kind))
 
 
-def _schedule(playbook: Playbook, row: Deadline, clock: Clock) -> None:
+def _schedule(playbook: Playbook, row: Deadline, clock: SlaClock) -> None:
     snoozed = ensure_utc(row.snoozed_until) if row.snoozed_until else None
     fire = next_fire_at(
         playbook, clock, row.misses, snoozed_until=snoozed, not_before=_not_before(playbook, row)
@@ -281,7 +281,7 @@ def _act(session: Session, services, row: Deadline, now: datetime) -> bool:
 
 
 def _remind(
-    session: Session, case: Case, playbook: Playbook, row: Deadline, clock: Clock, now: datetime
+    session: Session, case: Case, playbook: Playbook, row: Deadline, clock: SlaClock, now: datetime
 ) -> None:
     miss = row.misses + 1
     this_due = reminder_due(playbook, clock, row.misses) or clock.due_at
