@@ -9,7 +9,7 @@ from slack_bolt import App, BoltResponse
 
 from commands import emergency, escalate, stats
 from slackbot.services import Services
-from slackbot.slack import cases, events
+from slackbot.slack import cases, events, reminder_actions
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ def build_app(services: Services, *, token_verification: bool = True) -> App:
     cases.register(app, services)  # before events: Bolt runs the first matching listener
     emergency.register(app, services)
     events.register(app, services)
+    reminder_actions.register(app, services)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:

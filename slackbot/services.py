@@ -62,6 +62,7 @@ def build_services(
     """Wire the services from settings; run migrations unless told not to."""
     from slackbot.outbound import email, paging
     from slackbot.slack import delivery
+    from slackbot.usecases import deadlines
 
     engine = engine or make_engine(settings.database_url)
     if migrate:
@@ -77,5 +78,6 @@ def build_services(
     )
     delivery.register(services)
     email.register(services)
+    deadlines.register(services)
     paging.register(services)
     return services

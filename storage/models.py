@@ -185,3 +185,45 @@ class Page(SQLModel, table=True):
     resolved_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class Deadline(SQLModel, table=True):
+    """One service-level clock of a case (vendor ack, progress update, ...), and its reminders.
+
+    Recomputed whenever the case changes (`slackbot.usecases.deadlines.sync_deadlines`). The
+    sweep reads pending rows whose `due_at` has passed through `ix_deadline_due` and claims each
+    in the database before acting, so no reminder lives only in memory.
+    """
+
+    __tablename__ = "deadline"
+    __table_args__ = (
+        UniqueConstraint("case_id", "kind", name="uq_deadline_case_kind"),
+        Index("ix_deadline_due", "state", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="escalation_case.id")
+    kind: str = Field(max_length=32)
+    #: pending (the sweep will act at `due_at`) | done (nothing left to do) | cleared (moot).
+    state: str = Field(default="pending", max_length=16)
+    #: When the sweep next acts: the reminder's time after business hours and snoozing.
+    due_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    #: When the service-level clock ran (or runs) out.
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    #: The instant the clock counts from; a new anchor is a fresh clock (misses reset).
+    anchor_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    #: Reminders already posted for this anchor.
+    misses: int = 0
+    last_reminded_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    snoozed_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -14,14 +14,14 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from slackbot.domain.business_hours import is_open
 from slackbot.domain.cases import case_key, parse_case_key
 from slackbot.domain.durations import format_duration, parse_duration
-from slackbot.domain.playbooks import Contact, Emergency, Hours, Playbook
+from slackbot.domain.playbooks import Contact, Emergency, Playbook
 
 #: PagerDuty Events API v2 limits (https://developer.pagerduty.com/docs/send-alert-event).
 SUMMARY_LIMIT = 1024
 SOURCE_LIMIT = 255
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class PageRoute(StrEnum):
@@ -131,18 +131,9 @@ def normal_route(playbook: Playbook) -> str:
 # lands; this is the minimal check the emergency modal needs.
 
 
-def _is_open(hours: Hours, now: datetime) -> bool:
-    if hours.always:
-        return True
-    local = now.astimezone(hours.zone)
-    if local.date() in set(hours.holidays) or _WEEKDAYS[local.weekday()] not in hours.days:
-        return False
-    return hours.open <= local.time().replace(tzinfo=None) < hours.close
-
-
 def partner_support_open(playbook: Playbook, now: datetime) -> bool:
     """Whether the partner's normal technical support (playbook.hours.theirs) is open at `now`."""
-    return _is_open(playbook.hours.theirs, now)
+    return is_open(playbook.hours.theirs, now)
 
 
 def support_hint(playbook: Playbook, now: datetime) -> str:

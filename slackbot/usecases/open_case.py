@@ -10,6 +10,7 @@ from slackbot.domain.intake import playbook_values
 from slackbot.domain.playbooks import Playbook
 from slackbot.services import Services
 from slackbot.slack import delivery
+from slackbot.usecases import deadlines
 from storage.db import write_session
 from storage.models import Case, CaseEvent
 
@@ -61,6 +62,8 @@ def open_case(
             )
         )
         queue_case_thread(session, case=case, requester=requester, now=now)
+        deadlines.sync_deadlines(session, case, playbook, now)
+        deadlines.announce_processing_window(session, case, playbook, now)
     if kick:
         services.outbox.kick()
     return case

@@ -1,7 +1,7 @@
 """page: pages of on-call through the emergency route
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-23
 """
 
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes  # noqa: F401
 from alembic import op
 
 revision = "0005"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
