@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -227,3 +227,54 @@ class Deadline(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class EmailDraft(SQLModel, table=True):
+    """An email to the receiving side, composed from the case and checked before it is sent.
+
+    Drafts are shown in the case thread; nothing leaves until someone presses Send. Editing a
+    draft supersedes it with a new one. Sending claims the draft (draft → queued) with a guarded
+    update, so a double-click queues one email; the outbox then delivers it exactly once.
+    """
+
+    __tablename__ = "email_draft"
+    __table_args__ = (Index("ix_email_draft_case", "case_id", "purpose", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="escalation_case.id")
+    #: handoff | reopen | update_request | leadership | technical
+    purpose: str = Field(max_length=32)
+    #: draft → queued → sent | failed; draft → superseded | manual
+    state: str = Field(default="draft", max_length=16)
+    to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    cc: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reply_to: str | None = Field(default=None, max_length=254)
+    subject: str = Field(max_length=1000)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    in_reply_to: str | None = Field(default=None, max_length=250)
+    thread_refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: Slack file descriptors (id, name, mimetype, size), fetched and attached when sending.
+    attachments: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    #: What must be added before it can be sent: [{"what": ..., "how": ...}].
+    missing: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    #: Whom it is sent for: {"user_id", "name", "email"} (kept so an edit can recompose it).
+    sender: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    note: str | None = Field(default=None, max_length=3000)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    queued_by: str | None = Field(default=None, max_length=32)
+    queued_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    sent_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    message_id: str | None = Field(default=None, max_length=250)
+    outbox_id: int | None = Field(default=None)
+    #: Sends of this draft so far (a failed one may be sent again): the outbox dedup suffix.
+    sends: int = 0
+    error: str | None = Field(default=None, max_length=2000)

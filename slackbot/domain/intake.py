@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slackbot.domain.pii import pii_error
-from slackbot.domain.playbooks import COMMON_FIELD_IDS, FieldKind, IntakeField, Playbook
+from slackbot.domain.playbooks import COMMON_FIELD_IDS, FieldKind, IntakeField, Playbook, Section
 
 EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -170,3 +170,30 @@ def validate_intake(playbook: Playbook, raw: dict[str, Any], now: datetime) -> I
 def playbook_values(values: dict[str, Any]) -> dict[str, Any]:
     """The playbook-specific part of cleaned intake values (common fields removed)."""
     return {key: value for key, value in values.items() if key not in COMMON_FIELD_IDS}
+
+
+def validate_details(playbook: Playbook, raw: dict[str, Any], now: datetime) -> IntakeResult:
+    """Check edited hand-off details: our ticket number and every field the email carries.
+
+    Files are optional here: Slack can't prefill a file input, so an empty one keeps the files
+    already attached. Cleared optional fields come back as None (the email drops them).
+    """
+    result = IntakeResult()
+    ticket = _text(raw.get("internal_ticket"))
+    if not _TICKET.match(ticket):
+        result.errors["internal_ticket"] = (
+            "Give our ticket number: letters, digits and . _ # / - only (up to 64), e.g. XQ123."
+        )
+    else:
+        result.values["internal_ticket"] = ticket
+    for spec in playbook.fields:
+        if spec.email_section is Section.INTERNAL:
+            continue
+        if spec.kind is FieldKind.FILE:
+            spec = spec.model_copy(update={"required": False})
+        value, error = _check_field(spec, raw.get(spec.id), now)
+        if error:
+            result.errors[spec.id] = error
+        else:
+            result.values[spec.id] = value if value not in ("", None) else None
+    return result

@@ -9,6 +9,7 @@ names the file, the playbook and the key.
 from __future__ import annotations
 
 import re
+import string
 import tomllib
 from datetime import date, time, timedelta
 from enum import StrEnum
@@ -81,12 +82,26 @@ class FieldKind(StrEnum):
     FILE = "file"
 
 
+class Section(StrEnum):
+    """Where a field goes in the hand-off email (the vendor's order), or `internal`: not sent."""
+
+    SENDER = "sender"
+    END_USER = "end_user"
+    ALTERNATE = "alternate"
+    PROBLEM = "problem"
+    ATTACHMENTS = "attachments"
+    ADDITIONAL = "additional"
+    INTERNAL = "internal"
+
+
 class IntakeField(_Strict):
     """One question of the intake modal."""
 
     id: str
     kind: FieldKind
     label: str = Field(max_length=48)
+    #: How the hand-off email names it, when the form's wording speaks to our agent ("Your …").
+    email_label: str = Field(default="", max_length=60)
     help: str = Field(default="", max_length=150)
     placeholder: str = Field(default="", max_length=150)
     required: bool = False
@@ -97,6 +112,9 @@ class IntakeField(_Strict):
     contact: bool = False
     #: Free text is checked for PII/PHI unless the field is itself a contact detail.
     pii_check: bool | None = None
+    #: Where the hand-off email puts it; by default files are attachments, people stay internal
+    #: (Slack ids mean nothing to a vendor) and everything else describes the problem.
+    section: Section | None = None
 
     @field_validator("id")
     @classmethod
@@ -121,6 +139,17 @@ class IntakeField(_Strict):
         return {FieldKind.MULTILINE: 3000, FieldKind.EMAIL: 254, FieldKind.PHONE: 40}.get(
             self.kind, 200
         )
+
+    @property
+    def email_section(self) -> Section:
+        """The hand-off email section this field belongs to."""
+        if self.section is not None:
+            return self.section
+        if self.kind is FieldKind.FILE:
+            return Section.ATTACHMENTS
+        if self.kind is FieldKind.PEOPLE:
+            return Section.INTERNAL
+        return Section.PROBLEM
 
     @property
     def checks_pii(self) -> bool:
@@ -154,6 +183,21 @@ class Receiver(_Strict):
     email: Email | None = None
     subject_template: str = "{case_id}: {summary}"
     phone: str = ""
+    #: What the receiver calls the person we escalate for, in the email ("Prescriber").
+    end_user_label: str = Field(default="End user", max_length=40)
+
+    @field_validator("subject_template")
+    @classmethod
+    def _check_subject(cls, value: str) -> str:
+        if any(ch in value for ch in "\r\n"):
+            raise ValueError("the subject template must be one line")
+        try:
+            list(string.Formatter().parse(value))
+        except ValueError as exc:
+            raise ValueError(
+                f"not a valid template ({exc}); use {{field_id}} placeholders"
+            ) from None
+        return value
 
 
 class Hours(_Strict):
@@ -385,6 +429,17 @@ class Playbook(_Strict):
         tiers = [tier.tier for tier in self.tiers]
         if tiers != sorted(set(tiers)) or not tiers:
             raise ValueError("`tiers` must list distinct tiers in ascending order")
+        known = set(ids) | set(SUBJECT_PLACEHOLDERS)
+        unknown = sorted(
+            name
+            for _, name, _, _ in string.Formatter().parse(self.receiver.subject_template)
+            if name is not None and name not in known
+        )
+        if unknown:
+            raise ValueError(
+                f"receiver.subject_template names {unknown}, which are neither field ids nor "
+                f"{', '.join(SUBJECT_PLACEHOLDERS)}"
+            )
         return self
 
     @property
@@ -416,6 +471,8 @@ class Playbook(_Strict):
 
 #: Fields every intake form has, whatever the playbook; playbook fields may not reuse these ids.
 COMMON_FIELD_IDS = ("summary", "internal_ticket", "category", "tier", "requester_type")
+#: What a subject template may name besides the playbook's own field ids.
+SUBJECT_PLACEHOLDERS = ("case_id", "summary", "internal_ticket", "vendor_ticket")
 
 
 class Playbooks(BaseModel):

@@ -57,6 +57,8 @@ class Via(StrEnum):
     BUTTON = "button"
     COMMAND = "command"
     MODAL = "modal"
+    #: Followed from an email the bot sent (the hand-off moves the case to the vendor).
+    EMAIL = "email"
 
 
 S = CaseStatus

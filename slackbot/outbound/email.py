@@ -7,7 +7,7 @@ message (receiving systems can recognise it) and threading replies can cite it b
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -56,6 +56,7 @@ def queue_email(
     email_from: str | None,
     case_id: int | None = None,
     cc: Sequence[str] = (),
+    reply_to: str | None = None,
     html: str | None = None,
     in_reply_to: str | None = None,
     references: Sequence[str] = (),
@@ -63,11 +64,12 @@ def queue_email(
     dedup_key: str | None = None,
     message_id: str | None = None,
     purpose: str = "",
+    context: dict[str, Any] | None = None,
 ) -> OutboxItem:
     """Record an email to send; raises EmailRejected for unsafe headers or no recipients."""
     if not to:
         raise EmailRejected("the email has no recipient")
-    for address in [*to, *cc]:
+    for address in [*to, *cc, *([reply_to] if reply_to else [])]:
         check_header("an address", address)
     check_header("the subject", subject)
     for ref in [in_reply_to or "", *references]:
@@ -75,6 +77,7 @@ def queue_email(
     payload: dict[str, Any] = {
         "to": list(to),
         "cc": list(cc),
+        "reply_to": reply_to,
         "subject": subject,
         "text": text,
         "message_id": message_id or new_message_id(email_from),
@@ -85,6 +88,9 @@ def queue_email(
     }
     if html:
         payload["html"] = html
+    if context:
+        # What the feature that queued it needs back when it is sent (e.g. its draft id).
+        payload.update({key: value for key, value in context.items() if key not in payload})
     return enqueue(
         session, kind=EMAIL, case_id=case_id, payload=payload, now=now, dedup_key=dedup_key
     )
@@ -97,13 +103,15 @@ def build_message(payload: dict[str, Any], *, email_from: str, date: datetime) -
     message["To"] = ", ".join(check_header("an address", a) for a in payload["to"])
     if payload.get("cc"):
         message["Cc"] = ", ".join(check_header("an address", a) for a in payload["cc"])
+    if payload.get("reply_to"):
+        message["Reply-To"] = check_header("Reply-To", payload["reply_to"])
     message["Subject"] = check_header("the subject", payload["subject"])
     message["Message-ID"] = payload["message_id"]
     message["Date"] = formatdate(date.timestamp(), localtime=False)
     if payload.get("in_reply_to"):
         message["In-Reply-To"] = check_header("In-Reply-To", payload["in_reply_to"])
     if payload.get("references"):
-        message["References"] = " ".join(payload["references"])
+        message["References"] = check_header("References", " ".join(payload["references"]))
     message.set_content(payload["text"])
     if payload.get("html"):
         message.add_alternative(payload["html"], subtype="html")
@@ -118,6 +126,10 @@ class EmailDelivery:
         self.transport = SmtpTransport.from_settings(services.settings)
         #: Hooks that add attachments to a message before it is sent: fn(message, payload).
         self.preparers: list[Any] = []
+        #: What to record once an email of a purpose is accepted or given up, by purpose:
+        #: fn(session, item, result_or_reason), in the outbox's transaction.
+        self.on_sent: dict[str, Callable[[Session, OutboxItem, dict[str, Any]], None]] = {}
+        self.on_given_up: dict[str, Callable[[Session, OutboxItem, str], None]] = {}
 
     def perform(self, item: OutboxItem) -> dict[str, Any]:
         """Send one queued email."""
@@ -141,8 +153,17 @@ class EmailDelivery:
             raise PermanentFailure(exc.reason) from None
         return {"message_id": item.payload["message_id"]}
 
+    def sent(self, session: Session, item: OutboxItem, result: dict[str, Any]) -> None:
+        """Let the feature that queued the email record that the server accepted it."""
+        hook = self.on_sent.get(item.payload.get("purpose") or "")
+        if hook is not None:
+            hook(session, item, result)
+
     def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
         """Say in the case thread that an email could not be sent, with the server's reason."""
+        hook = self.on_given_up.get(item.payload.get("purpose") or "")
+        if hook is not None:
+            hook(session, item, reason)
         if item.case_id is None:
             return
         from slackbot.slack.delivery import post_in_thread
@@ -162,5 +183,7 @@ def register(services: Services) -> EmailDelivery:
     """Register the email outbox handler."""
     delivery = EmailDelivery(services)
     services.extras["email_delivery"] = delivery
-    services.outbox.register(EMAIL, delivery.perform, on_failed=delivery.failed)
+    services.outbox.register(
+        EMAIL, delivery.perform, on_done=delivery.sent, on_failed=delivery.failed
+    )
     return delivery

@@ -98,7 +98,8 @@ def build_playbook_picker(playbooks: Playbooks, *, origin_channel: str) -> dict[
     }
 
 
-def _field_element(spec: IntakeField) -> dict[str, Any]:
+def field_element(spec: IntakeField) -> dict[str, Any]:
+    """The input element the intake form uses for one playbook field."""
     kind = spec.kind
     element: dict[str, Any]
     if kind in (FieldKind.TEXT, FieldKind.MULTILINE, FieldKind.PHONE):
@@ -219,7 +220,7 @@ def build_intake_modal(playbook: Playbook, *, origin_channel: str) -> dict[str, 
             _input(
                 field_block_id(spec.id),
                 spec.label,
-                _field_element(spec),
+                field_element(spec),
                 optional=not spec.required,
                 hint=spec.help,
             )
@@ -301,6 +302,8 @@ def build_root_message(case: Case, playbook: Playbook | None) -> tuple[str, list
         fields.append(f"*Vendor ticket*\n{escape(case.vendor_ticket)}")
     if case.vendor_status:
         fields.append(f"*Vendor status*\n{escape(one_line(case.vendor_status, 80))}")
+    if case.handed_off_at:
+        fields.append(f"*Handed off*\n{slack_date(case.handed_off_at)}")
     receiver = escape(playbook.receiver.name) if playbook else escape(case.playbook_id)
     blocks: list[dict[str, Any]] = [
         {
@@ -328,6 +331,11 @@ def build_root_message(case: Case, playbook: Playbook | None) -> tuple[str, list
     from slackbot.slack.case_blocks import build_case_buttons  # case_blocks imports ids only
 
     blocks.append(build_case_buttons(case, playbook))
+    from slackbot.slack.email_blocks import build_vendor_buttons
+
+    vendor = build_vendor_buttons(case, playbook)
+    if vendor is not None:
+        blocks.append(vendor)
     if playbook is not None and playbook.emergency is not None and not status.is_closed:
         from slackbot.slack.emergency_blocks import build_page_on_call_button
 

@@ -123,8 +123,8 @@ def build_add_update_modal(case: Case) -> dict[str, Any]:
     }
 
 
-def build_move_note(transition: Transition, case_id: int) -> str:
-    """The thread note for a move: "@dana moved ESC-42 to waiting on vendor ⏳"."""
+def build_move_note(transition: Transition, case_id: int, reason: str | None = None) -> str:
+    """The thread note for a move: "@dana moved ESC-42 to waiting on vendor ⏳", and why."""
     after = transition.after
     text = f"{mention(transition.actor)} moved {case_key(case_id)} to {after.status.label} "
     text += after.status.emoji
@@ -132,6 +132,10 @@ def build_move_note(transition: Transition, case_id: int) -> str:
         text += f" (tier {transition.before.tier} → {after.tier})"
     elif transition.action is Action.ACKNOWLEDGE:
         text += " and owns it"
+    if reason and not transition.escalated:  # the hand-off note up a tier quotes it already
+        label = "The vendor's notes" if transition.action is Action.NOT_VENDOR_ISSUE else "Why"
+        quoted = "\n".join(f">{line}" for line in escape(reason[:1500]).splitlines())
+        text += f"\n{label}:\n{quoted}"
     return text
 
 

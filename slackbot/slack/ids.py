@@ -41,10 +41,30 @@ class CaseAction(StrEnum):
     ADD_UPDATE = "case_add_update"
 
 
+class VendorAction(StrEnum):
+    """Buttons on a case's root message that write to the receiving side (value: case id)."""
+
+    PREVIEW_HANDOFF = "vendor_preview_handoff"
+    REOPEN = "vendor_reopen"
+    LEADERSHIP = "vendor_leadership"
+    TECHNICAL = "vendor_technical"
+    NOT_VENDOR_ISSUE = "vendor_not_their_issue"
+
+
+class EmailAction(StrEnum):
+    """Buttons on an email preview in a case thread (value: the draft id)."""
+
+    SEND = "email_send"
+    EDIT = "email_edit"
+    VIEW = "email_view"
+
+
 class CaseView(StrEnum):
     """Callback ids of the case modals."""
 
     ADD_UPDATE = "case_add_update"
+    EDIT_EMAIL = "email_edit"
+    NOT_VENDOR_ISSUE = "case_not_vendor_issue"
 
 
 class EmergencyCallback(StrEnum):

@@ -113,8 +113,8 @@ def build_unreachable_note(
     text = (
         f":no_mobile_phones: {lead} {escape(vendor)} could not reach the end user within {after}. "
         "Can you help reach them? The case is now *closed: end user unreachable*. "
-        "To reopen it, reply on the vendor email thread with the user's availability "
-        "(or react :repeat: on this case)."
+        "To reopen it with the vendor, press *Reopen with vendor* on the case to reply on the "
+        "vendor email thread (add the user's availability); react :repeat: to reopen it here."
     ).replace("  ", " ")
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
 

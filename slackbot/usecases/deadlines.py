@@ -41,6 +41,7 @@ from slackbot.domain.deadlines import (
 from slackbot.domain.deadlines import (
     Deadline as SlaClock,
 )
+from slackbot.domain.handoff import Purpose
 from slackbot.domain.mrkdwn import escape
 from slackbot.domain.playbooks import Playbook
 from slackbot.domain.status_machine import Action, CaseState, IllegalTransition
@@ -468,89 +469,74 @@ def describe_case(case: Case) -> str:
 
 
 def ask_vendor_for_update(services, *, case_id: int, user_id: str, channel: str | None) -> bool:
-    """Email the vendor for a status update (or hand the agent a draft); True if queued."""
-    from slackbot.outbound.email import queue_email
+    """Draft a request for an update, replying on the vendor's email thread; True if drafted.
 
-    now = services.clock.now()
-    with write_session(services.engine) as session:
-        case = get_case(session, case_id=case_id, lock=True)
-        playbook = services.playbooks.get(case.playbook_id) if case else None
-        if case is None or playbook is None:
-            raise ReminderError("This case no longer exists.")
-        reference = f" (your ticket {case.vendor_ticket})" if case.vendor_ticket else ""
-        subject = f"Status update request: {case_key(case.id)}{reference}"
-        body = (
-            f"Hello,\n\nCould you send us a status update on {case_key(case.id)}{reference}, "
-            f"escalated to you on {ensure_utc(case.handed_off_at or case.opened_at):%Y-%m-%d}?"
-            "\n\nThank you."
-        )
-        email = playbook.receiver.email
-        sent = bool(email and services.settings.smtp_configured)
-        if sent:
-            queue_email(
-                session,
-                to=[email],
-                subject=subject,
-                text=body,
-                now=now,
-                email_from=services.settings.email_from,
-                case_id=case.id,
-                purpose="update_request",
-            )
-            delivery.post_in_thread(
-                session,
-                case_id=case.id,
-                now=now,
-                text=f"<@{user_id}> asked {escape(playbook.receiver.name)} for an update by email.",
-            )
-        else:
-            delivery.post_ephemeral(
-                session,
-                user=user_id,
-                channel=channel,
-                case_id=case.id,
-                now=now,
-                text="Email is not set up here: send this to the vendor yourself.\n"
-                f"*Subject:* {escape(subject)}\n```{escape(body)}```",
-            )
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                actor=user_id,
-                kind="update_requested",
-                via="button",
-                detail={"emailed": sent},
-            )
-        )
-    services.outbox.kick()
-    return sent
+    It goes through the hand-off flow: the draft is shown in the thread and leaves only when
+    someone presses Send.
+    """
+    return _draft(
+        services,
+        case_id=case_id,
+        user_id=user_id,
+        channel=channel,
+        purpose=Purpose.UPDATE_REQUEST,
+        kind="update_requested",
+    )
 
 
-def suggest_leadership(services, *, case_id: int, user_id: str, channel: str | None) -> None:
-    """Show the presser the vendor's leadership contacts (the escalation path above support)."""
+def suggest_leadership(services, *, case_id: int, user_id: str, channel: str | None) -> bool:
+    """Draft an escalation to the vendor's leadership contacts (citing their ticket and the
+    case history); without contacts, tell the presser whom to ask instead. True if drafted."""
+    return _draft(
+        services,
+        case_id=case_id,
+        user_id=user_id,
+        channel=channel,
+        purpose=Purpose.LEADERSHIP,
+        kind="leadership_requested",
+    )
+
+
+def _draft(services, *, case_id: int, user_id: str, channel: str | None, purpose, kind) -> bool:
+    from slackbot.usecases.vendor_email import request_draft
+
     now = services.clock.now()
     with write_session(services.engine) as session:
         case = get_case(session, case_id=case_id)
         playbook = services.playbooks.get(case.playbook_id) if case else None
         if case is None or playbook is None:
             raise ReminderError("This case no longer exists.")
-        contacts = playbook.leadership_contacts
-        if contacts:
-            lines = [
-                f"Escalate {case_key(case.id)} to {escape(playbook.receiver.name)} leadership:"
-            ]
-            lines += [
-                f"• {escape(c.name)}" + (f", {escape(c.title)}" if c.title else "") + f": {c.email}"
-                for c in contacts
-            ]
-            lines.append("Mention the vendor ticket and how long the case has waited.")
+        contacts = purpose is not Purpose.LEADERSHIP or bool(playbook.leadership_contacts)
+        drafted = bool(playbook.receiver.email) and contacts
+        if drafted:
+            request_draft(session, case_id=case.id, purpose=purpose, user_id=user_id, now=now)
         else:
-            lines = ["This playbook lists no vendor leadership contacts: ask your team lead."]
-        delivery.post_ephemeral(
-            session, user=user_id, channel=channel, case_id=case.id, now=now, text="\n".join(lines)
+            missing = (
+                "no vendor leadership contacts"
+                if not contacts
+                else f"no email address for {escape(playbook.receiver.name)}"
+            )
+            delivery.post_ephemeral(
+                session,
+                user=user_id,
+                channel=channel,
+                case_id=case.id,
+                now=now,
+                text=f"Playbook `{playbook.id}` has {missing}: ask your team lead, "
+                "or see `/escalate contacts`.",
+            )
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                actor=user_id,
+                kind=kind,
+                via="button",
+                detail={"drafted": drafted},
+            )
         )
     services.outbox.kick()
+    return drafted
 
 
 def record_callback_done(services, *, case_id: int, user_id: str) -> None:

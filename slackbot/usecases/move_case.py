@@ -104,9 +104,10 @@ def _cas(session: Session, case: Case, values: dict[str, Any]) -> None:
     session.refresh(case)
 
 
-def _check(
+def check_actor(
     case: Case, playbook: Playbook, actor: Actor, tier: int
 ) -> tuple[Outcome, str, Responders | None]:
+    """May `actor` act on the case at `tier`: APPLIED, DENIED (why), or NEEDS_MEMBERS (whose)."""
     responders = responders_for(playbook, tier, channel_id=case.channel_id)
     members = actor.members.get(responders.tier)
     if members is None:
@@ -117,9 +118,10 @@ def _check(
     return Outcome.APPLIED, "", None
 
 
-def _deny(
+def deny(
     session: Session, case: Case, *, actor: str, via: Via, what: str, reason: str, now, reply_to
 ):
+    """Record a refused attempt and tell the person why (nothing else changes)."""
     session.add(
         CaseEvent(
             case_id=case.id,
@@ -213,7 +215,7 @@ def move_case(
 def _move_once(services: Services, request: MoveRequest, now: datetime) -> Result:
     try:
         with write_session(services.engine) as session:
-            result = _move(services, session, request, now)
+            result = move_in_session(services, session, request, now)
             if result.outcome is Outcome.NEEDS_MEMBERS:
                 session.rollback()
             return result
@@ -222,7 +224,10 @@ def _move_once(services: Services, request: MoveRequest, now: datetime) -> Resul
         return Result(Outcome.DUPLICATE, case_id=request.case_id)
 
 
-def _move(services: Services, session: Session, request: MoveRequest, now: datetime) -> Result:
+def move_in_session(
+    services: Services, session: Session, request: MoveRequest, now: datetime
+) -> Result:
+    """Apply a move inside the caller's transaction (see `move_case`)."""
     actor, action = request.actor, request.action
     case = get_case(session, case_id=request.case_id, lock=True)
     if case is None:
@@ -233,11 +238,11 @@ def _move(services: Services, session: Session, request: MoveRequest, now: datet
     # A redelivery is recognised before anyone's membership is fetched.
     if not _claim_event(session, request.event_id, now):
         return Result(Outcome.DUPLICATE, case_id=case.id)
-    outcome, why, needs = _check(case, playbook, actor, case.tier)
+    outcome, why, needs = check_actor(case, playbook, actor, case.tier)
     if outcome is Outcome.NEEDS_MEMBERS:  # the caller rolls back, fetches and asks again
         return Result(outcome, case_id=case.id, needs=needs)
     if outcome is Outcome.DENIED:
-        _deny(
+        deny(
             session,
             case,
             actor=actor.user_id,
@@ -289,7 +294,10 @@ def _move(services: Services, session: Session, request: MoveRequest, now: datet
     )
     case_changed(services, session, case, now)
     delivery.post_in_thread(
-        session, case_id=case.id, now=now, text=case_blocks.build_move_note(transition, case.id)
+        session,
+        case_id=case.id,
+        now=now,
+        text=case_blocks.build_move_note(transition, case.id, request.reason),
     )
     if transition.escalated:
         delivery.post_in_thread(
@@ -356,12 +364,12 @@ def undo_reaction(
             if not _claim_event(session, event_id, now):
                 return Result(Outcome.DUPLICATE, case_id=case.id)
             # Whoever could make the move may take it back, even if it handed the case up.
-            outcome, why, needs = _check(case, playbook, actor, undone.before.tier)
+            outcome, why, needs = check_actor(case, playbook, actor, undone.before.tier)
             if outcome is Outcome.NEEDS_MEMBERS:
                 session.rollback()
                 return Result(outcome, case_id=case.id, needs=needs)
             if outcome is Outcome.DENIED:
-                _deny(
+                deny(
                     session,
                     case,
                     actor=actor.user_id,
@@ -420,6 +428,7 @@ def add_update(
     case_id: int,
     actor: Actor,
     update_: Update,
+    via: Via = Via.MODAL,
     kick: bool = True,
 ) -> Result:
     """Record what the vendor or team said: the update reminders count."""
@@ -431,16 +440,16 @@ def add_update(
         playbook = services.playbooks.get(case.playbook_id)
         if playbook is None:
             return Result(Outcome.IGNORED, "the case's playbook is gone", case_id=case.id)
-        outcome, why, needs = _check(case, playbook, actor, case.tier)
+        outcome, why, needs = check_actor(case, playbook, actor, case.tier)
         if outcome is Outcome.NEEDS_MEMBERS:
             session.rollback()
             return Result(outcome, case_id=case.id, needs=needs)
         if outcome is Outcome.DENIED:
-            _deny(
+            deny(
                 session,
                 case,
                 actor=actor.user_id,
-                via=Via.MODAL,
+                via=via,
                 what="update",
                 reason=why,
                 now=now,
@@ -460,7 +469,7 @@ def add_update(
                     at=now,
                     actor=actor.user_id,
                     kind="update",
-                    via=Via.MODAL.value,
+                    via=via.value,
                     detail=update_.as_detail(),
                 )
             )

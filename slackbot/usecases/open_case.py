@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from slackbot.domain.cases import CaseStatus, derive_priority
+from slackbot.domain.handoff import Purpose
 from slackbot.domain.intake import playbook_values
 from slackbot.domain.playbooks import Playbook
 from slackbot.services import Services
 from slackbot.slack import delivery
-from slackbot.usecases import deadlines
+from slackbot.usecases import deadlines, vendor_email
 from storage.db import write_session
 from storage.models import Case, CaseEvent
 
@@ -62,6 +63,16 @@ def open_case(
             )
         )
         queue_case_thread(session, case=case, requester=requester, now=now)
+        if vendor_email.wants_handoff(playbook):
+            # The hand-off email is drafted at once and shown in the thread for a check.
+            vendor_email.request_draft(
+                session,
+                case_id=case.id,
+                purpose=Purpose.HANDOFF,
+                user_id=requester.user_id,
+                now=now,
+                dedup_key=f"handoff-draft:{case.id}",
+            )
         deadlines.sync_deadlines(session, case, playbook, now)
         deadlines.announce_processing_window(session, case, playbook, now)
     if kick:

@@ -58,7 +58,8 @@ def case(bot, fake_slack):
     with Session(bot.services.engine) as session:
         stored = session.exec(select(Case)).one()
         assert stored.root_ts is not None
-    fake_slack.wait_for("chat.postEphemeral")  # the opener's confirmation: the thread is done
+    fake_slack.wait_for("chat.postEphemeral")  # the opener's confirmation
+    fake_slack.wait_for_post("Hand-off email")  # the hand-off preview: the thread is done
     fake_slack.reset()
     assert root.body["channel"] == "#escalations-idv"
     return stored.id, channel, stored.root_ts
@@ -308,7 +309,7 @@ def test_bot_messages_edits_and_other_threads_are_not_replies(bot, fake_slack, c
     with pytest.raises(queue.Empty):
         outcomes(timeout=0.3)
     _, events = load(bot, case_id)
-    assert [e.kind for e in events] == ["opened"]
+    assert [e.kind for e in events] == ["opened", "email_drafted"]
 
 
 def test_buttons_do_what_reactions_do(bot, fake_slack, case, outcomes):
@@ -420,7 +421,11 @@ def test_unknown_reactions_and_messages_of_no_case_are_ignored_silently(
     with pytest.raises(queue.Empty):
         outcomes(timeout=0.5)
     stored, events = load(bot, case_id)
-    assert (stored.status, stored.version, [e.kind for e in events]) == ("open", 1, ["opened"])
+    assert (stored.status, stored.version, [e.kind for e in events]) == (
+        "open",
+        1,
+        ["opened", "email_drafted"],
+    )
     assert fake_slack.calls_to("chat.postEphemeral") == []
     assert fake_slack.calls_to("conversations.members") == []
 

@@ -70,16 +70,24 @@ def test_record_update_button_opens_the_cases_add_update_form(fast_bot, fake_sla
     assert view["callback_id"] == CaseView.ADD_UPDATE.value
 
 
-def test_ask_vendor_without_email_hands_the_agent_a_draft(fast_bot, fake_slack, clock):
+def _blocks(call):
+    blocks = call.body.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+def test_ask_vendor_drafts_an_update_request_through_the_hand_off_flow(fast_bot, fake_slack, clock):
     case_id, value = _reminder(fast_bot, fake_slack, clock)
     press(fast_bot, ReminderAction.ASK_VENDOR, value)
-    answer = fake_slack.wait_for("chat.postEphemeral")[-1]
-    assert f"Status update request: ESC-{case_id} (your ticket V-1)" in answer.body["text"]
+    preview = fake_slack.wait_for_post("Request for an update email")[-1]
+    text = json.dumps(_blocks(preview))
+    assert "support@vendor.example.com" in text
+    assert "your ticket: V-1" in text and f"case ESC-{case_id}" in text
+    assert "email_send" in text  # nothing leaves until someone presses Send
     with Session(fast_bot.services.engine) as session:
         kinds = [
             e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id))
         ]
-    assert "update_requested" in kinds
+    assert "update_requested" in kinds and "email_drafted" in kinds
 
 
 def test_snooze_by_someone_else_is_refused_where_they_are(fast_bot, fake_slack, clock):
@@ -90,11 +98,15 @@ def test_snooze_by_someone_else_is_refused_where_they_are(fast_bot, fake_slack, 
     assert "Only the case's owner" in answer.body["text"]
 
 
-def test_escalate_to_leadership_suggests_the_vendor_leadership(fast_bot, fake_slack, clock):
+def test_escalate_to_leadership_drafts_an_email_to_the_vendor_leadership(
+    fast_bot, fake_slack, clock
+):
     _, value = _reminder(fast_bot, fake_slack, clock)
     press(fast_bot, ReminderAction.ESCALATE_LEADERSHIP, value)
-    answer = fake_slack.wait_for("chat.postEphemeral")[-1]
-    assert "lead@vendor.example.com" in answer.body["text"]
+    preview = fake_slack.wait_for_post("Escalation to vendor leadership email")[-1]
+    text = json.dumps(_blocks(preview))
+    assert "lead@vendor.example.com" in text
+    assert "Your ticket number: V-1" in text
 
 
 def test_overdue_subcommand_through_the_endpoint(fast_bot, fake_slack, clock):

@@ -1,0 +1,373 @@
+"""Block Kit builders for emails to the receiving side: the check-before-sending preview, the
+buttons on a case that start one, the Edit modal and the thread notes. Pure functions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from slackbot.domain.cases import CaseStatus, case_key
+from slackbot.domain.handoff import REDACTED, Purpose, redact
+from slackbot.domain.mrkdwn import escape, mention, one_line
+from slackbot.domain.playbooks import FieldKind, Playbook, Section
+from slackbot.slack.ids import VALUE, CaseView, EmailAction, VendorAction, field_block_id
+from storage.models import Case, EmailDraft
+
+#: Slack shows at most 3000 characters in a section; longer bodies are cut in the preview only.
+PREVIEW_BODY_LIMIT = 2700
+VENDOR_ACTIONS_BLOCK_ID = "case_vendor_actions"
+NOTE_LIMIT = 1500
+
+#: Case statuses from which the vendor may be asked to reopen their ticket.
+REOPENABLE = (
+    CaseStatus.CLOSED_UNREACHABLE,
+    CaseStatus.RESOLVED,
+    CaseStatus.RETURNED,
+    CaseStatus.REOPENED,
+)
+
+
+def _plain(text: str, limit: int = 75) -> dict[str, Any]:
+    return {"type": "plain_text", "text": one_line(text, limit), "emoji": True}
+
+
+def _button(action_id: str, label: str, value: int, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": _plain(label),
+        "value": str(value),
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def build_vendor_buttons(case: Case, playbook: Playbook | None) -> dict[str, Any] | None:
+    """The root message's second row: what can be written to the receiving side right now."""
+    if playbook is None or not playbook.receiver.email:
+        return None
+    status = CaseStatus(case.status)
+    elements: list[dict[str, Any]] = []
+    if case.handed_off_at is None and not status.is_closed:
+        elements.append(
+            _button(VendorAction.PREVIEW_HANDOFF, ":email: Preview hand-off email", case.id)
+        )
+    if case.handed_off_at is not None and status in REOPENABLE:
+        elements.append(
+            _button(VendorAction.REOPEN, ":leftwards_arrow_with_hook: Reopen with vendor", case.id)
+        )
+    if case.handed_off_at is not None and not status.is_closed:
+        if playbook.leadership_contacts:
+            elements.append(
+                _button(VendorAction.LEADERSHIP, ":top: Escalate to vendor leadership", case.id)
+            )
+        if playbook.technical_contacts:
+            elements.append(
+                _button(VendorAction.TECHNICAL, ":wrench: Escalate to vendor technical", case.id)
+            )
+    if status in (CaseStatus.WITH_VENDOR, CaseStatus.VENDOR_CONTACTING_USER):
+        elements.append(
+            _button(VendorAction.NOT_VENDOR_ISSUE, ":no_entry_sign: Not their issue", case.id)
+        )
+    if not elements:
+        return None
+    return {"type": "actions", "block_id": VENDOR_ACTIONS_BLOCK_ID, "elements": elements}
+
+
+def _addresses(addresses: Sequence[str]) -> str:
+    return ", ".join(escape(address) for address in addresses) or "_nobody_"
+
+
+def build_email_preview(
+    draft: EmailDraft, *, receiver: str, private: Sequence[str]
+) -> tuple[str, list[dict[str, Any]]]:
+    """The preview in the case thread: to, subject and body (contact details hidden), buttons."""
+    purpose = Purpose(draft.purpose)
+    key = case_key(draft.case_id)
+    body = redact(draft.body, private)
+    cut = len(body) > PREVIEW_BODY_LIMIT
+    if cut:
+        body = body[:PREVIEW_BODY_LIMIT].rstrip() + "\n…"
+    header = f":email: *{purpose.label.capitalize()}* to {escape(receiver)} for *{key}*: check it"
+    header += " before sending. Nothing leaves until someone presses *Send*."
+    fields = [
+        f"*To*\n{_addresses(draft.to)}",
+        f"*Subject*\n{escape(redact(draft.subject, private))}",
+    ]
+    if draft.cc:
+        fields.append(f"*Cc*\n{_addresses(draft.cc)}")
+    if draft.in_reply_to:
+        fields.append("*Threading*\nA reply on the vendor's email thread")
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": header}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"```{escape(body)}```"}},
+    ]
+    notes = []
+    if draft.attachments:
+        names = ", ".join(escape(str(a.get("name") or "file")) for a in draft.attachments)
+        notes.append(f":paperclip: {len(draft.attachments)} attachment(s): {names}")
+    if REDACTED in body or REDACTED in redact(draft.subject, private):
+        notes.append(
+            f"Contact details show as {REDACTED} here; *View full email* shows them only to you."
+        )
+    if cut:
+        notes.append("The body is cut here; *View full email* shows all of it.")
+    if notes:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": " ".join(notes)}]}
+        )
+    if draft.missing:
+        lines = [":warning: *Missing before it can be sent:*"]
+        lines += [f"• {escape(m['what'])}: {m['how']}" for m in draft.missing]
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+    send = _button(EmailAction.SEND, "Send to vendor", draft.id, "primary")
+    send["confirm"] = {
+        "title": _plain("Send this email?", 100),
+        "text": {
+            "type": "plain_text",
+            "text": one_line(f"It goes to {', '.join(draft.to) or 'nobody'} at once.", 300),
+        },
+        "confirm": _plain("Send", 30),
+        "deny": _plain("Not yet", 30),
+    }
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": f"email_{draft.id}",
+            "elements": [
+                send,
+                _button(EmailAction.EDIT, "Edit", draft.id),
+                _button(EmailAction.VIEW, "View full email", draft.id),
+            ],
+        }
+    )
+    text = f"{purpose.label.capitalize()} email for {key}: check it, then Send or Edit"
+    return text, blocks
+
+
+def build_full_email(draft: EmailDraft) -> str:
+    """The whole email, for the one person who asked to see it (contact details included)."""
+    lines = [
+        f"*{Purpose(draft.purpose).label.capitalize()}* for *{case_key(draft.case_id)}*",
+        f"*To:* {_addresses(draft.to)}",
+    ]
+    if draft.cc:
+        lines.append(f"*Cc:* {_addresses(draft.cc)}")
+    lines.append(f"*Subject:* {escape(draft.subject)}")
+    if draft.attachments:
+        names = ", ".join(escape(str(a.get("name") or "file")) for a in draft.attachments)
+        lines.append(f"*Attachments:* {names}")
+    lines.append(f"```{escape(draft.body)[:3400]}```")
+    return "\n".join(lines)
+
+
+def build_missing(draft: EmailDraft) -> str:
+    """Why Send was refused: what is missing and how to add each."""
+    lines = [f":no_entry: Not sent: the {Purpose(draft.purpose).label} still needs:"]
+    lines += [f"• {escape(m['what'])}: {m['how']}" for m in draft.missing]
+    return "\n".join(lines)
+
+
+def build_problems(problems: Sequence[str]) -> str:
+    """Why Send was refused: the email would be unsafe or undeliverable as it is."""
+    lines = [":no_entry: Not sent:"]
+    lines += [f"• {escape(problem)}" for problem in problems]
+    lines.append("Press *Edit* to fix it.")
+    return "\n".join(lines)
+
+
+def build_queued_note(draft: EmailDraft, actor: str, receiver: str) -> str:
+    """Thread note once Send was pressed."""
+    return (
+        f":outbox_tray: {mention(actor)} is sending the {Purpose(draft.purpose).label} for "
+        f"{case_key(draft.case_id)} to {escape(receiver)}…"
+    )
+
+
+def build_sent_note(draft: EmailDraft, receiver: str) -> str:
+    """Thread note once the mail server accepted the email."""
+    return (
+        f":email: Sent the {Purpose(draft.purpose).label} for {case_key(draft.case_id)} to "
+        f"{escape(receiver)} ({_addresses(draft.to)}). Message-ID `{escape(draft.message_id)}`: "
+        "later emails reply on this thread."
+    )
+
+
+def build_manual_note(draft: EmailDraft, actor: str, *, private: Sequence[str]) -> str:
+    """Thread note when email is not configured: the finished draft, to send by hand."""
+    body = redact(draft.body, private)[:2400]
+    return (
+        f":clipboard: Email is not set up here, so {mention(actor)} sends the "
+        f"{Purpose(draft.purpose).label} for {case_key(draft.case_id)} by hand (recorded as a "
+        f"manual hand-off). The finished draft:\n*To:* {_addresses(draft.to)}\n"
+        f"*Subject:* {escape(redact(draft.subject, private))}\n```{escape(body)}```\n"
+        f"_{mention(actor)} has the full text, contact details included, in a message only they see._"
+    )
+
+
+def build_already(draft: EmailDraft) -> str:
+    """Answer to a Send on a draft that already went (double-click, old preview)."""
+    key = case_key(draft.case_id)
+    if draft.state == "superseded":
+        return f"This draft for {key} was replaced by an edited one: use the newest preview."
+    if draft.state == "manual":
+        return f"This {Purpose(draft.purpose).label} for {key} was already handed off by hand."
+    if draft.state == "sent":
+        return f"This {Purpose(draft.purpose).label} for {key} was already sent."
+    return f"This {Purpose(draft.purpose).label} for {key} is already being sent."
+
+
+# --- the Edit modal --------------------------------------------------------------------------
+
+
+def _text_input(
+    field_id: str,
+    label: str,
+    *,
+    limit: int,
+    initial: str | None,
+    multiline: bool = False,
+    optional: bool = True,
+    hint: str = "",
+    kind: str = "plain_text_input",
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": kind, "action_id": VALUE}
+    if kind == "plain_text_input":
+        element["max_length"] = limit
+        if multiline:
+            element["multiline"] = True
+    if initial:
+        element["initial_value"] = initial
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": field_block_id(field_id),
+        "label": _plain(label),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = _plain(hint, 150)
+    return block
+
+
+def _initial_option(options: list[dict[str, Any]], value: Any) -> dict[str, Any] | None:
+    return next((option for option in options if option["value"] == value), None)
+
+
+def build_edit_modal(draft: EmailDraft, case: Case, playbook: Playbook) -> dict[str, Any]:
+    """Edit a draft: the hand-off's details (the email is recomposed from them), or a note."""
+    from slackbot.slack.blocks import field_element  # the intake form's own inputs
+
+    key = case_key(case.id)
+    purpose = Purpose(draft.purpose)
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{key}* · {escape(one_line(case.summary))}\nThe email is rebuilt from "
+                "these details and shown again for a last check.",
+            },
+        }
+    ]
+    if purpose is Purpose.HANDOFF:
+        blocks.append(
+            _text_input(
+                "internal_ticket",
+                "Our ticket number",
+                limit=64,
+                initial=case.internal_ticket,
+                optional=False,
+            )
+        )
+        for spec in playbook.fields:
+            if spec.email_section is Section.INTERNAL:
+                continue
+            element = field_element(spec)
+            value = case.fields.get(spec.id)
+            hint = spec.help
+            if spec.kind is FieldKind.FILE:
+                hint = "Leave empty to keep the files already attached."
+            elif value not in (None, "", []):
+                _set_initial(element, spec.kind, value)
+            blocks.append(
+                {
+                    "type": "input",
+                    "block_id": field_block_id(spec.id),
+                    "label": _plain(spec.label),
+                    "element": element,
+                    # Slack can't prefill files, so keeping them means leaving it empty.
+                    "optional": not spec.required or spec.kind is FieldKind.FILE,
+                    **({"hint": _plain(hint, 150)} if hint else {}),
+                }
+            )
+    else:
+        blocks.append(
+            _text_input(
+                "note",
+                "Add a note to the email",
+                limit=NOTE_LIMIT,
+                initial=draft.note,
+                multiline=True,
+                hint="Goes into the email as written. No personal or health details.",
+            )
+        )
+    return {
+        "type": "modal",
+        "callback_id": CaseView.EDIT_EMAIL,
+        "private_metadata": json.dumps({"draft_id": draft.id}),
+        "title": _plain(f"Edit email {key}", 24),
+        "submit": _plain("Show new preview", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": blocks[:100],
+    }
+
+
+def _set_initial(element: dict[str, Any], kind: FieldKind, value: Any) -> None:
+    from datetime import datetime
+
+    if kind in (FieldKind.TEXT, FieldKind.MULTILINE, FieldKind.PHONE, FieldKind.EMAIL):
+        element["initial_value"] = str(value)
+    elif kind in (FieldKind.CHOICE, FieldKind.TIMEZONE):
+        option = _initial_option(element.get("options", []), value)
+        if option is not None:
+            element["initial_option"] = option
+    elif kind is FieldKind.DATETIME:
+        element["initial_date_time"] = int(datetime.fromisoformat(str(value)).timestamp())
+    elif kind is FieldKind.PEOPLE:
+        element["initial_users"] = list(value)
+
+
+def build_not_vendor_modal(case: Case) -> dict[str, Any]:
+    """Record that the vendor says it is not their issue, with their notes."""
+    key = case_key(case.id)
+    return {
+        "type": "modal",
+        "callback_id": CaseView.NOT_VENDOR_ISSUE,
+        "private_metadata": json.dumps({"case_id": case.id}),
+        "title": _plain(f"Back from vendor {key}", 24),
+        "submit": _plain("Return to our team", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"*{key}* · {escape(one_line(case.summary))}\nThe vendor says this is "
+                    "not their issue: the case comes back to our team with their notes.",
+                },
+            },
+            _text_input(
+                "notes",
+                "The vendor's notes",
+                limit=NOTE_LIMIT,
+                initial=None,
+                multiline=True,
+                optional=False,
+                hint="What they found and what they suggest. No personal or health details.",
+            ),
+        ],
+    }
