@@ -7,9 +7,9 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
-from commands import emergency, escalate, stats
+from commands import contacts, emergency, escalate, stats, ticket
 from slackbot.services import Services
-from slackbot.slack import cases, events, reminder_actions
+from slackbot.slack import cases, events, reminder_actions, vendor
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +26,13 @@ def build_app(services: Services, *, token_verification: bool = True) -> App:
     )
     escalate.register(app, services)
     stats.register(services)
+    contacts.register(services)
+    ticket.register(services)
     cases.register(app, services)  # before events: Bolt runs the first matching listener
     emergency.register(app, services)
     events.register(app, services)
     reminder_actions.register(app, services)
+    vendor.register(app, services)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:

@@ -60,9 +60,9 @@ def build_services(
     migrate: bool = True,
 ) -> Services:
     """Wire the services from settings; run migrations unless told not to."""
-    from slackbot.outbound import email, paging
+    from slackbot.outbound import attachments, email, paging
     from slackbot.slack import delivery
-    from slackbot.usecases import deadlines
+    from slackbot.usecases import deadlines, vendor_email
 
     engine = engine or make_engine(settings.database_url)
     if migrate:
@@ -78,6 +78,8 @@ def build_services(
     )
     delivery.register(services)
     email.register(services)
+    attachments.register(services)
+    vendor_email.register(services)
     deadlines.register(services)
     paging.register(services)
     return services

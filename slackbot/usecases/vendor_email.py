@@ -678,13 +678,14 @@ def _apply_details(services, session, case: Case, values: dict[str, Any], actor:
                 case.internal_ticket = value
                 changed.append(key)
             continue
-        if isinstance(value, list) and not value and fields.get(key):
+        empty = value in (None, "", [])
+        if empty and isinstance(value, list):
             continue  # an empty file input keeps what was attached
-        if fields.get(key) != value:
-            if value in (None, "", []):
-                fields.pop(key, None)
-            else:
-                fields[key] = value
+        if empty and key in fields:
+            fields.pop(key)
+            changed.append(key)
+        elif not empty and fields.get(key) != value:
+            fields[key] = value
             changed.append(key)
     if not changed:
         return

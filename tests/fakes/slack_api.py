@@ -3,6 +3,10 @@
 Point the bot at it with SLACK_API_URL. It answers per method like Slack (including auth.test),
 records every call (method, parsed body, headers), and can be told to fail a method a number of
 times (e.g. 429 with Retry-After, or `{"ok": false, "error": "channel_not_found"}`).
+
+Files: `files` holds downloadable bytes by name (served on GET /files/<name>, recorded as
+"GET /files/<name>" and scriptable with `fail()` under that name); `file_infos` maps a file id to
+what `files.info` answers (name, mimetype; size and the download URLs are filled in).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, unquote
 
 BOT_USER_ID = "UBOT0001"
 TEAM_ID = "T0TEAM001"
@@ -50,6 +54,9 @@ class FakeSlack:
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     channel_members: dict[str, list[str]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
+    file_infos: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: users.info answers by user id (fields of `profile`); others get a placeholder profile.
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False)
     url: str = ""
@@ -97,11 +104,11 @@ class FakeSlack:
         return f"1700000000.{next(self._ts):06d}"
 
     def answer(
-        self, method: str, body: dict[str, Any]
+        self, method: str, body: dict[str, Any], headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Record the call and produce (status, json, headers)."""
         with self.changed:
-            self.calls.append(Call(method, body, {}))
+            self.calls.append(Call(method, body, dict(headers or {})))
             self.changed.notify_all()
             queue = self.failures.get(method)
             if queue:
@@ -163,7 +170,67 @@ class FakeSlack:
             }
         if method in ("views.open", "views.update", "views.push"):
             return {"ok": True, "view": {"id": "V0VIEW001", **(body.get("view") or {})}}
+        if method == "files.info":
+            return self._file_info(body.get("file", ""))
+        if method == "users.info":
+            return self._user_info(body.get("user", ""))
         return {"ok": True}
+
+    def _user_info(self, user_id: str) -> dict[str, Any]:
+        """A profile: `profiles[user_id]` if scripted, else a placeholder name and address."""
+        with self.lock:
+            scripted = self.profiles.get(user_id)
+        profile = {
+            "real_name": f"Agent {user_id[-4:]}",
+            "display_name": user_id.lower(),
+            "email": f"{user_id.lower()}@support.example.com",
+        }
+        if scripted is not None:
+            profile.update(scripted)
+        return {"ok": True, "user": {"id": user_id, "name": user_id.lower(), "profile": profile}}
+
+    def wait_until(self, predicate, what: str, timeout: float = 5.0) -> list[Call]:
+        """Wait until `predicate(call)` holds for some recorded call; return those calls."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                found = [call for call in self.calls if predicate(call)]
+                if found:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    methods = [call.method for call in self.calls]
+                    raise AssertionError(f"expected {what}; calls: {methods}")
+                self.changed.wait(remaining)
+
+    def wait_for_post(self, text_prefix: str, timeout: float = 5.0) -> list[Call]:
+        """Wait for a chat.postMessage whose text starts with `text_prefix`."""
+        return self.wait_until(
+            lambda call: (
+                call.method == "chat.postMessage"
+                and str(call.body.get("text", "")).startswith(text_prefix)
+            ),
+            f"a chat.postMessage starting {text_prefix!r}",
+            timeout,
+        )
+
+    def _file_info(self, file_id: str) -> dict[str, Any]:
+        with self.lock:
+            info = self.file_infos.get(file_id)
+            if info is None:
+                return {"ok": False, "error": "file_not_found"}
+            name = info.get("name", file_id)
+            download = f"{self.url.removesuffix('/api/')}/files/{quote(name)}"
+            file = {
+                "id": file_id,
+                "name": name,
+                "mimetype": "application/octet-stream",
+                "size": len(self.files.get(name, b"")),
+                "url_private": download,
+                "url_private_download": download,
+            }
+            file.update(info)
+            return {"ok": True, "file": file}
 
 
 def _parse_body(handler: BaseHTTPRequestHandler) -> dict[str, Any]:
@@ -194,6 +261,9 @@ def start_fake_slack() -> tuple[FakeSlack, ThreadingHTTPServer]:
             status, payload, headers = state.answer(method, body)
             with state.lock:
                 state.calls[-1].headers = dict(self.headers)
+            self._send_json(status, payload, headers)
+
+        def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -204,15 +274,16 @@ def start_fake_slack() -> tuple[FakeSlack, ThreadingHTTPServer]:
             self.wfile.write(data)
 
         def do_GET(self) -> None:  # noqa: N802 - file downloads (url_private)
-            name = self.path.rsplit("/", 1)[-1]
-            data = state.files.get(name)
+            path = self.path.partition("?")[0]
+            status, payload, headers = state.answer("GET " + path, {}, dict(self.headers))
+            if status != 200:
+                self._send_json(status, payload, headers)
+                return
+            data = state.files.get(unquote(path.rsplit("/", 1)[-1]))
             if data is None:
                 self.send_response(404)
                 self.end_headers()
                 return
-            with state.changed:
-                state.calls.append(Call("GET " + self.path, {}, dict(self.headers)))
-                state.changed.notify_all()
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(len(data)))
