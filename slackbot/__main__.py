@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         scheduler.shutdown(wait=False)
+        # Work acked to Slack but not yet done finishes; anything unsent stays in the outbox.
+        services.extras["listener_executor"].shutdown(wait=True)
     return 0
 
 

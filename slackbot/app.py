@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -16,8 +17,12 @@ log = logging.getLogger(__name__)
 
 def build_app(services: Services, *, token_verification: bool = True) -> App:
     """A Bolt App wired to the services, with every listener registered."""
+    # Listener work after the ack runs here; kept so a graceful stop can wait for it.
+    executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")
+    services.extras["listener_executor"] = executor
     app = App(
         client=services.slack,
+        listener_executor=executor,
         signing_secret=services.settings.slack_signing_secret or None,
         token_verification_enabled=token_verification,
         # Listeners ack first and do slow work after the ack, in Bolt's worker threads.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from slackbot.app import build_app
 from slackbot.config import Settings, load_settings
@@ -48,8 +50,17 @@ def _postgres_engine(base_url: str) -> tuple[Engine, Callable[[], None]]:
 
     def cleanup() -> None:
         engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        # A background thread of the test (a daemon delivering the outbox) may still hold a
+        # lock on the schema's tables for a moment: retry instead of failing the teardown.
+        for attempt in range(20):
+            try:
+                with admin.begin() as connection:
+                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                break
+            except OperationalError:
+                if attempt == 19:
+                    raise
+                time.sleep(0.25)
         admin.dispose()
 
     return engine, cleanup
@@ -112,6 +123,8 @@ class Bot:
 
         stop_server(self.server)
         self.thread.join(timeout=5)
+        # Let listener work that is still delivering finish before the database goes away.
+        self.services.extras["listener_executor"].shutdown(wait=True)
 
 
 @pytest.fixture

@@ -227,7 +227,7 @@ def private_values(playbook: Playbook, fields: Mapping[str, Any]) -> tuple[str, 
     for spec in playbook.fields:
         value = fields.get(spec.id)
         if spec.contact and isinstance(value, str) and value.strip():
-            found.extend(line.strip() for line in value.splitlines() if len(line.strip()) >= 3)
+            found.extend(line.strip() for line in value.splitlines() if len(line.strip()) >= 2)
     # Longest first, so a value containing another is hidden whole.
     return tuple(sorted(set(found), key=len, reverse=True))
 
@@ -271,7 +271,7 @@ def missing_details(
         else:
             how = f"press *Edit* and fill “{_field_label(playbook, name)}”"
         label = _field_label(playbook, name)
-        if all(item.what != label for item in missing):
+        if all(not item.what.startswith(label) for item in missing):
             missing.append(Missing(f"{label} (the subject needs it)", how))
     return tuple(missing)
 
@@ -402,7 +402,7 @@ def compose_reopen(
 ) -> Draft:
     """A reply on the hand-off's thread asking the vendor to reopen their ticket."""
     receiver = playbook.receiver
-    subject = reply_subject(thread.subject if thread else _fallback_subject(playbook, case))
+    subject = reply_subject(thread.subject) if thread else _fallback_subject(playbook, case)
     ticket = f" {case.vendor_ticket}" if case.vendor_ticket else ""
     body = [
         f"Hello {receiver.name},",
@@ -434,7 +434,7 @@ def compose_update_request(
 ) -> Draft:
     """A reply on the hand-off's thread asking the vendor for the update they promised."""
     receiver = playbook.receiver
-    subject = reply_subject(thread.subject if thread else _fallback_subject(playbook, case))
+    subject = reply_subject(thread.subject) if thread else _fallback_subject(playbook, case)
     since = ensure_utc(case.handed_off_at) if case.handed_off_at else None
     waited = ""
     if since is not None:
@@ -494,14 +494,15 @@ def compose_contact_escalation(
     if history:
         body += ["", "HISTORY", *(f"  {line}" for line in history)]
     body += _signature(sender)
-    missing = _missing_basics(playbook, sender, to="x" if contacts else None)
+    # The contacts are the recipients here: only the sender's own address can be missing.
+    missing = _missing_basics(playbook, sender, to="contacts")
     if not contacts:
         missing = (
             Missing(
                 f"{receiver.name}'s {level} escalation contacts",
                 f"add `{level}_contacts` to playbook `{playbook.id}` in the playbooks file",
             ),
-            *[item for item in missing if "email address" not in item.what],
+            *missing,
         )
     cc = tuple(address for address in (receiver.email, sender.email) if address)
     return Draft(

@@ -28,6 +28,23 @@ REOPENABLE = (
 )
 
 
+CUT_MARK = "\n…"
+#: The full email goes out as a plain-text ephemeral, which Slack shows up to 40,000 characters.
+FULL_EMAIL_LIMIT = 12000
+
+
+def _fit(text: str, limit: int) -> str:
+    """`text` escaped for mrkdwn and cut to `limit` characters *after* escaping (marked)."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - len(CUT_MARK)]
+    amp = cut.rfind("&", max(0, len(cut) - 5))
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]  # never leave half an &amp; entity
+    return cut.rstrip() + CUT_MARK
+
+
 def _plain(text: str, limit: int = 75) -> dict[str, Any]:
     return {"type": "plain_text", "text": one_line(text, limit), "emoji": True}
 
@@ -86,10 +103,8 @@ def build_email_preview(
     """The preview in the case thread: to, subject and body (contact details hidden), buttons."""
     purpose = Purpose(draft.purpose)
     key = case_key(draft.case_id)
-    body = redact(draft.body, private)
-    cut = len(body) > PREVIEW_BODY_LIMIT
-    if cut:
-        body = body[:PREVIEW_BODY_LIMIT].rstrip() + "\n…"
+    body = _fit(redact(draft.body, private), PREVIEW_BODY_LIMIT)
+    cut = body.endswith(CUT_MARK)
     header = f":email: *{purpose.label.capitalize()}* to {escape(receiver)} for *{key}*: check it"
     header += " before sending. Nothing leaves until someone presses *Send*."
     fields = [
@@ -103,7 +118,7 @@ def build_email_preview(
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": header}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"```{escape(body)}```"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"```{body}```"}},
     ]
     notes = []
     if draft.attachments:
@@ -160,7 +175,10 @@ def build_full_email(draft: EmailDraft) -> str:
     if draft.attachments:
         names = ", ".join(escape(str(a.get("name") or "file")) for a in draft.attachments)
         lines.append(f"*Attachments:* {names}")
-    lines.append(f"```{escape(draft.body)[:3400]}```")
+    body = _fit(draft.body, FULL_EMAIL_LIMIT)
+    lines.append(f"```{body}```")
+    if body.endswith(CUT_MARK):
+        lines.append("_Cut to fit Slack: the email itself carries the whole text._")
     return "\n".join(lines)
 
 
@@ -198,12 +216,12 @@ def build_sent_note(draft: EmailDraft, receiver: str) -> str:
 
 def build_manual_note(draft: EmailDraft, actor: str, *, private: Sequence[str]) -> str:
     """Thread note when email is not configured: the finished draft, to send by hand."""
-    body = redact(draft.body, private)[:2400]
+    body = _fit(redact(draft.body, private), 2400)
     return (
         f":clipboard: Email is not set up here, so {mention(actor)} sends the "
         f"{Purpose(draft.purpose).label} for {case_key(draft.case_id)} by hand (recorded as a "
         f"manual hand-off). The finished draft:\n*To:* {_addresses(draft.to)}\n"
-        f"*Subject:* {escape(redact(draft.subject, private))}\n```{escape(body)}```\n"
+        f"*Subject:* {escape(redact(draft.subject, private))}\n```{body}```\n"
         f"_{mention(actor)} has the full text, contact details included, in a message only they see._"
     )
 

@@ -481,3 +481,86 @@ def test_not_their_issue_returns_the_case_with_the_vendors_notes(mail_bot, fake_
         and "Our logs show no attempt." in note.body["text"]
     )
     assert _status(mail_bot, case_id) == "returned"
+
+
+def _screenshot(size: int) -> dict:
+    return {
+        "value": {
+            "type": "file_input",
+            "files": [
+                {
+                    "id": "F0SHOT001",
+                    "name": "error.png",
+                    "mimetype": "image/png",
+                    "size": size,
+                    "url_private": "https://files.slack.com/files-pri/T0TEAM001-F0SHOT001/error.png",
+                }
+            ],
+        }
+    }
+
+
+def test_screenshots_from_the_form_are_fetched_from_slack_and_attached(mail_bot, fake_slack, smtp):
+    png = b"\x89PNG\r\n\x1a\n-fake-screenshot-"
+    fake_slack.files["error.png"] = png
+    fake_slack.file_infos["F0SHOT001"] = {"name": "error.png", "mimetype": "image/png"}
+    case_id, channel, _, preview = open_case(
+        mail_bot, fake_slack, f_screenshots=_screenshot(len(png))
+    )
+    assert "1 attachment(s): error.png" in dumps(blocks_of(preview))
+    press(
+        mail_bot,
+        EmailAction.SEND,
+        button(blocks_of(preview), EmailAction.SEND)["value"],
+        channel=channel,
+    )
+    [mail] = smtp.wait_for(1)
+    [attachment] = list(mail.message.iter_attachments())
+    assert attachment.get_filename() == "error.png"
+    assert attachment.get_content_type() == "image/png"
+    assert attachment.get_content() == png
+    assert "SCREENSHOTS: 1 attached (error.png)" in mail.message.get_body(("plain",)).get_content()
+    download = fake_slack.wait_until(lambda c: c.method.startswith("GET /files/"), "a download")[-1]
+    assert download.headers.get("Authorization") == "Bearer xoxb-test-token"
+
+
+def test_an_oversized_screenshot_is_refused_at_send_and_nothing_leaves(mail_bot, fake_slack, smtp):
+    case_id, channel, _, preview = open_case(
+        mail_bot, fake_slack, f_screenshots=_screenshot(11 * 1024 * 1024)
+    )
+    press(
+        mail_bot,
+        EmailAction.SEND,
+        button(blocks_of(preview), EmailAction.SEND)["value"],
+        channel=channel,
+    )
+    refusal = fake_slack.wait_until(
+        lambda c: c.method == "chat.postEphemeral" and "Not sent" in c.body["text"],
+        "a refusal",
+    )[-1]
+    assert "error.png" in refusal.body["text"] and "10 MB" in refusal.body["text"]
+    mail_bot.services.outbox.deliver_due()
+    assert smtp.messages == [] and drafts(mail_bot, case_id)[0].state == "draft"
+    assert not [c for c in fake_slack.calls if c.method.startswith("GET /files/")]
+
+
+def test_a_line_break_smuggled_into_a_header_is_refused_and_never_sent(mail_bot, fake_slack, smtp):
+    case_id, channel, _, preview = open_case(mail_bot, fake_slack)
+    with Session(mail_bot.services.engine) as session:
+        draft = session.exec(select(EmailDraft).where(EmailDraft.case_id == case_id)).one()
+        draft.subject = "AcmeEHR; XQ123\r\nBcc: attacker@example.com"
+        session.add(draft)
+        session.commit()
+    press(
+        mail_bot,
+        EmailAction.SEND,
+        button(blocks_of(preview), EmailAction.SEND)["value"],
+        channel=channel,
+    )
+    refusal = fake_slack.wait_until(
+        lambda c: c.method == "chat.postEphemeral" and "Not sent" in c.body["text"],
+        "a refusal",
+    )[-1]
+    assert "line break" in refusal.body["text"]
+    mail_bot.services.outbox.deliver_due()
+    assert smtp.messages == [] and drafts(mail_bot, case_id)[0].state == "draft"
