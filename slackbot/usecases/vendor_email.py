@@ -42,6 +42,7 @@ from slackbot.domain.handoff import (
     email_problems,
     private_values,
 )
+from slackbot.domain.mrkdwn import escape
 from slackbot.domain.playbooks import Playbook
 from slackbot.domain.status_machine import Action, IllegalTransition, Via, apply
 from slackbot.outbound.email import EmailRejected, new_message_id, queue_email
@@ -315,6 +316,17 @@ class Composer:
         profile = (response.get("user") or {}).get("profile") or {}
         name = profile.get("real_name") or profile.get("display_name") or ""
         return {"name": name, "email": profile.get("email") or ""}
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        """Composing gave up (Slack kept failing): say so in the thread, with how to retry."""
+        purpose = Purpose(item.payload["purpose"])
+        delivery.post_in_thread(
+            session,
+            case_id=item.payload["case_id"],
+            now=self.services.clock.now(),
+            text=f":warning: Could not draft the {purpose.label} email ({escape(reason[:200])}). "
+            "Press the case's button again to retry.",
+        )
 
     def done(self, session: Session, item: OutboxItem, result: dict[str, Any]) -> None:
         """Compose the draft from the case as it is now, store it and queue its preview."""
@@ -747,7 +759,9 @@ def view_draft(
 def register(services: Services) -> None:
     """Register the composer and the callbacks for emails queued from drafts."""
     composer = Composer(services)
-    services.outbox.register(COMPOSE, composer.perform, on_done=composer.done)
+    services.outbox.register(
+        COMPOSE, composer.perform, on_done=composer.done, on_failed=composer.failed
+    )
     email_delivery = services.extras["email_delivery"]
     email_delivery.on_sent[DRAFT_EMAIL] = lambda s, item, r: email_sent(services, s, item, r)
     email_delivery.on_given_up[DRAFT_EMAIL] = lambda s, item, why: email_given_up(

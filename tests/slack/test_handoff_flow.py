@@ -564,3 +564,34 @@ def test_a_line_break_smuggled_into_a_header_is_refused_and_never_sent(mail_bot,
     assert "line break" in refusal.body["text"]
     mail_bot.services.outbox.deliver_due()
     assert smtp.messages == [] and drafts(mail_bot, case_id)[0].state == "draft"
+
+
+def test_preview_hand_off_button_drafts_again_and_a_slack_outage_is_retried(
+    mail_bot, fake_slack, smtp, clock
+):
+    from tests.fakes.slack_api import Failure
+
+    case_id, channel, _, _ = open_case(mail_bot, fake_slack)
+    fake_slack.fail("users.info", Failure(error="internal_error"))
+    press(mail_bot, VendorAction.PREVIEW_HANDOFF, str(case_id), channel=channel)
+    wait_until(
+        lambda: (
+            len(items := _compose_items(mail_bot)) == 2
+            and items[-1].attempts == 1
+            and items[-1].state == "pending"
+        )
+    )
+    assert len(drafts(mail_bot, case_id)) == 1  # not drafted yet: Slack did not answer
+    clock.advance(timedelta(minutes=5))
+    mail_bot.services.outbox.deliver_due()
+    old, new = drafts(mail_bot, case_id)
+    assert (old.state, new.state) == ("superseded", "draft")
+
+
+def _compose_items(bot) -> list[OutboxItem]:
+    with Session(bot.services.engine) as session:
+        return list(
+            session.exec(
+                select(OutboxItem).where(OutboxItem.kind == "email.compose").order_by(OutboxItem.id)
+            ).all()
+        )
