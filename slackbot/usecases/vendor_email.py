@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -411,44 +412,92 @@ def _as_draft(row: EmailDraft) -> Draft:
     )
 
 
-def send_draft(
-    services: Services, *, draft_id: int, actor: Actor, channel: str | None, kick: bool = True
-) -> Result:
-    """Send a previewed draft once: refuse what is missing or unsafe; never queue it twice."""
-    from slackbot.outbound.attachments import attachment_problems
+@dataclass(frozen=True)
+class DraftAct:
+    """One authorised act on a draft, inside its transaction."""
 
+    session: Session
+    row: EmailDraft
+    case: Case
+    playbook: Playbook
+    actor: Actor
+    channel: str | None
+    now: datetime
+
+    def tell(self, text: str) -> None:
+        """Answer the person who acted, where they are."""
+        _tell(self.session, self.actor.user_id, self.channel, self.case, self.now, text)
+
+    def already(self) -> Result:
+        """The draft went (or was replaced) already: say so and change nothing."""
+        self.tell(email_blocks.build_already(self.row))
+        return Result(Outcome.DUPLICATE, self.row.state, case_id=self.case.id)
+
+
+def _act(
+    services: Services,
+    *,
+    draft_id: int,
+    actor: Actor,
+    channel: str | None,
+    what: str,
+    work: Callable[[DraftAct], Result],
+    kick: bool,
+) -> Result:
+    """Load and lock the draft, let only who may act do `work`, in one transaction."""
     now = services.clock.now()
     with write_session(services.engine) as session:
         try:
             row, case, playbook = _load(session, services, draft_id, lock=True)
         except DraftError as exc:
             return Result(Outcome.IGNORED, str(exc))
-        refused = _authorise(
-            session, case, playbook, actor, what="send email", now=now, channel=channel
-        )
+        refused = _authorise(session, case, playbook, actor, what=what, now=now, channel=channel)
+        if refused is not None and refused.outcome is Outcome.NEEDS_MEMBERS:
+            session.rollback()  # the edge fetches the members and asks again
+            return refused
         if refused is not None:
-            if refused.outcome is Outcome.NEEDS_MEMBERS:
-                session.rollback()
             result = refused
-        elif row.state not in ("draft", "failed"):
-            _tell(session, actor.user_id, channel, case, now, email_blocks.build_already(row))
-            result = Result(Outcome.DUPLICATE, row.state, case_id=case.id)
-        elif row.missing:
-            _tell(session, actor.user_id, channel, case, now, email_blocks.build_missing(row))
-            result = Result(Outcome.REFUSED, "missing details", case_id=case.id)
-        elif problems := [*email_problems(_as_draft(row)), *attachment_problems(row.attachments)]:
-            _tell(session, actor.user_id, channel, case, now, email_blocks.build_problems(problems))
-            result = Result(Outcome.REFUSED, "; ".join(problems), case_id=case.id)
-        elif not services.settings.smtp_configured:
-            result = _hand_off_manually(services, session, row, case, playbook, actor, channel, now)
         else:
-            result = _queue(services, session, row, case, playbook, actor, now)
-    if kick and result.outcome is not Outcome.NEEDS_MEMBERS:
+            result = work(DraftAct(session, row, case, playbook, actor, channel, now))
+    if kick:
         services.outbox.kick()
     return result
 
 
-def _queue(services, session, row, case, playbook, actor, now) -> Result:
+def send_draft(
+    services: Services, *, draft_id: int, actor: Actor, channel: str | None, kick: bool = True
+) -> Result:
+    """Send a previewed draft once: refuse what is missing or unsafe; never queue it twice."""
+    from slackbot.outbound.attachments import attachment_problems
+
+    def work(act: DraftAct) -> Result:
+        row, case = act.row, act.case
+        if row.state not in ("draft", "failed"):
+            return act.already()
+        if row.missing:
+            act.tell(email_blocks.build_missing(row))
+            return Result(Outcome.REFUSED, "missing details", case_id=case.id)
+        problems = [*email_problems(_as_draft(row)), *attachment_problems(row.attachments)]
+        if problems:
+            act.tell(email_blocks.build_problems(problems))
+            return Result(Outcome.REFUSED, "; ".join(problems), case_id=case.id)
+        if not services.settings.smtp_configured:
+            return _hand_off_manually(services, act)
+        return _queue(services, act)
+
+    return _act(
+        services,
+        draft_id=draft_id,
+        actor=actor,
+        channel=channel,
+        what="send email",
+        work=work,
+        kick=kick,
+    )
+
+
+def _queue(services: Services, act: DraftAct) -> Result:
+    session, row, case, actor, now = act.session, act.row, act.case, act.actor, act.now
     row.sends += 1
     message_id = row.message_id or new_message_id(services.settings.email_from)
     try:
@@ -490,13 +539,14 @@ def _queue(services, session, row, case, playbook, actor, now) -> Result:
         session,
         case_id=case.id,
         now=now,
-        text=email_blocks.build_queued_note(row, actor.user_id, playbook.receiver.name),
+        text=email_blocks.build_queued_note(row, actor.user_id, act.playbook.receiver.name),
     )
     return Result(Outcome.APPLIED, case_id=case.id)
 
 
-def _hand_off_manually(services, session, row, case, playbook, actor, channel, now) -> Result:
+def _hand_off_manually(services: Services, act: DraftAct) -> Result:
     """No SMTP here: the person sends it themselves; the case records a manual hand-off."""
+    session, row, case, actor, now = act.session, act.row, act.case, act.actor, act.now
     row.state, row.queued_by, row.queued_at = "manual", actor.user_id, now
     session.add(row)
     session.add(
@@ -509,21 +559,16 @@ def _hand_off_manually(services, session, row, case, playbook, actor, channel, n
             detail={"purpose": row.purpose, "draft": row.id, "to": list(row.to)},
         )
     )
-    private = private_values(playbook, case.fields or {})
+    private = private_values(act.playbook, case.fields or {})
     delivery.post_in_thread(
         session,
         case_id=case.id,
         now=now,
         text=email_blocks.build_manual_note(row, actor.user_id, private=private),
     )
-    _tell(
-        session,
-        actor.user_id,
-        channel,
-        case,
-        now,
+    act.tell(
         "Send this yourself, then the vendor's ticket number goes in *Add update*:\n"
-        + email_blocks.build_full_email(row),
+        + email_blocks.build_full_email(row)
     )
     _follow(services, session, case, Purpose(row.purpose), actor.user_id, now)
     return Result(Outcome.APPLIED, "manual", case_id=case.id)
@@ -638,46 +683,40 @@ def edit_draft(
     kick: bool = True,
 ) -> Result:
     """Apply an edit (hand-off details, or a follow-up's note) and show the recomposed draft."""
-    now = services.clock.now()
-    with write_session(services.engine) as session:
-        try:
-            row, case, playbook = _load(session, services, draft_id, lock=True)
-        except DraftError as exc:
-            return Result(Outcome.IGNORED, str(exc))
-        refused = _authorise(
-            session, case, playbook, actor, what="edit email", now=now, channel=channel
-        )
-        if refused is not None:
-            if refused.outcome is Outcome.NEEDS_MEMBERS:
-                session.rollback()
-                return refused
-            result = refused
-        elif row.state not in ("draft", "failed"):
-            _tell(session, actor.user_id, channel, case, now, email_blocks.build_already(row))
-            result = Result(Outcome.DUPLICATE, row.state, case_id=case.id)
+
+    def work(act: DraftAct) -> Result:
+        row, case, session, now = act.row, act.case, act.session, act.now
+        if row.state not in ("draft", "failed"):
+            return act.already()
+        purpose = Purpose(row.purpose)
+        note = row.note
+        if purpose is Purpose.HANDOFF:
+            _apply_details(services, session, case, values, actor.user_id, now)
         else:
-            purpose = Purpose(row.purpose)
-            note = row.note
-            if purpose is Purpose.HANDOFF:
-                _apply_details(services, session, case, values, actor.user_id, now)
-            else:
-                note = values.get("note") or None
-            sender = Sender(**row.sender) if row.sender else Sender(row.created_by)
-            draft = compose(session, playbook, case, purpose, sender, note=note, now=now)
-            store_draft(
-                session,
-                case=case,
-                playbook=playbook,
-                draft=draft,
-                sender=sender,
-                created_by=actor.user_id,
-                note=note,
-                now=now,
-            )
-            result = Result(Outcome.APPLIED, case_id=case.id)
-    if kick:
-        services.outbox.kick()
-    return result
+            note = values.get("note") or None
+        sender = Sender(**row.sender) if row.sender else Sender(row.created_by)
+        draft = compose(session, act.playbook, case, purpose, sender, note=note, now=now)
+        store_draft(
+            session,
+            case=case,
+            playbook=act.playbook,
+            draft=draft,
+            sender=sender,
+            created_by=actor.user_id,
+            note=note,
+            now=now,
+        )
+        return Result(Outcome.APPLIED, case_id=case.id)
+
+    return _act(
+        services,
+        draft_id=draft_id,
+        actor=actor,
+        channel=channel,
+        what="edit email",
+        work=work,
+        kick=kick,
+    )
 
 
 def _apply_details(services, session, case: Case, values: dict[str, Any], actor: str, now):
@@ -724,36 +763,30 @@ def view_draft(
     services: Services, *, draft_id: int, actor: Actor, channel: str | None, kick: bool = True
 ) -> Result:
     """Show the whole email, contact details included, to one authorised person; audited."""
-    now = services.clock.now()
-    with write_session(services.engine) as session:
-        try:
-            row, case, playbook = _load(session, services, draft_id, lock=False)
-        except DraftError as exc:
-            return Result(Outcome.IGNORED, str(exc))
-        refused = _authorise(
-            session, case, playbook, actor, what="view email", now=now, channel=channel
-        )
-        if refused is not None:
-            if refused.outcome is Outcome.NEEDS_MEMBERS:
-                session.rollback()
-                return refused
-            result = refused
-        else:
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    at=now,
-                    actor=actor.user_id,
-                    kind="email_viewed",
-                    via=Via.BUTTON.value,
-                    detail={"draft": row.id},
-                )
+
+    def work(act: DraftAct) -> Result:
+        act.session.add(
+            CaseEvent(
+                case_id=act.case.id,
+                at=act.now,
+                actor=actor.user_id,
+                kind="email_viewed",
+                via=Via.BUTTON.value,
+                detail={"draft": act.row.id},
             )
-            _tell(session, actor.user_id, channel, case, now, email_blocks.build_full_email(row))
-            result = Result(Outcome.APPLIED, case_id=case.id)
-    if kick:
-        services.outbox.kick()
-    return result
+        )
+        act.tell(email_blocks.build_full_email(act.row))
+        return Result(Outcome.APPLIED, case_id=act.case.id)
+
+    return _act(
+        services,
+        draft_id=draft_id,
+        actor=actor,
+        channel=channel,
+        what="view email",
+        work=work,
+        kick=kick,
+    )
 
 
 def register(services: Services) -> None:
