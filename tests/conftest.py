@@ -24,6 +24,7 @@ from slackbot.services import Services, build_services
 from storage.db import make_engine
 from tests.fakes.signed import SlackSender
 from tests.fakes.slack_api import FakeSlack, start_fake_slack
+from tests.fakes.smtp import SmtpServer
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 #: Wednesday 18 November 2026, 09:00 in Los Angeles: inside every shipped playbook's hours.
@@ -81,6 +82,24 @@ def database(request, tmp_path) -> Iterator[tuple[str, Engine]]:
         engine, cleanup = _postgres_engine(os.environ["TEST_DATABASE_URL"])
         yield engine.url.render_as_string(hide_password=False), engine
         cleanup()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that records what it accepts."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+def smtp_env(smtp) -> dict[str, str]:
+    """Settings that send the bot's email to the test SMTP server."""
+    return {
+        "SMTP_HOST": smtp.host,
+        "SMTP_PORT": str(smtp.port),
+        "SMTP_SECURITY": "none",
+        "EMAIL_FROM": "escalations@example.com",
+    }
 
 
 @pytest.fixture

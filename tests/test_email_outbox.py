@@ -11,27 +11,12 @@ from slackbot.config import load_settings
 from slackbot.outbound.email import EmailRejected, queue_email
 from slackbot.services import build_services
 from storage.models import OutboxItem
-from tests.conftest import base_env
-from tests.fakes.smtp import SmtpServer
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
+from tests.conftest import base_env, smtp_env
 
 
 def _services(fake_slack, database, clock, smtp):
     url, engine = database
-    env = base_env(
-        fake_slack,
-        url,
-        SMTP_HOST=smtp.host,
-        SMTP_PORT=str(smtp.port),
-        SMTP_SECURITY="none",
-        EMAIL_FROM="escalations@example.com",
-    )
+    env = base_env(fake_slack, url, **smtp_env(smtp))
     return build_services(load_settings(env, dotenv=False), clock=clock, engine=engine)
 
 

@@ -141,6 +141,37 @@ def deny(
     )
 
 
+def guard(
+    session: Session,
+    case: Case,
+    playbook: Playbook,
+    actor: Actor,
+    *,
+    tier: int,
+    via: Via,
+    what: str,
+    now: datetime,
+    reply_to: str | None,
+) -> Result | None:
+    """None when `actor` may act at `tier`; else NEEDS_MEMBERS, or DENIED (recorded and told)."""
+    outcome, why, needs = check_actor(case, playbook, actor, tier)
+    if outcome is Outcome.NEEDS_MEMBERS:
+        return Result(outcome, case_id=case.id, needs=needs)
+    if outcome is Outcome.DENIED:
+        deny(
+            session,
+            case,
+            actor=actor.user_id,
+            via=via,
+            what=what,
+            reason=why,
+            now=now,
+            reply_to=reply_to,
+        )
+        return Result(Outcome.DENIED, why, case_id=case.id)
+    return None
+
+
 def _transition_values(transition: Transition, case: Case, now: datetime) -> dict[str, Any]:
     after = transition.after
     values: dict[str, Any] = {
@@ -238,21 +269,19 @@ def move_in_session(
     # A redelivery is recognised before anyone's membership is fetched.
     if not _claim_event(session, request.event_id, now):
         return Result(Outcome.DUPLICATE, case_id=case.id)
-    outcome, why, needs = check_actor(case, playbook, actor, case.tier)
-    if outcome is Outcome.NEEDS_MEMBERS:  # the caller rolls back, fetches and asks again
-        return Result(outcome, case_id=case.id, needs=needs)
-    if outcome is Outcome.DENIED:
-        deny(
-            session,
-            case,
-            actor=actor.user_id,
-            via=request.via,
-            what=action.value,
-            reason=why,
-            now=now,
-            reply_to=request.reply_to,
-        )
-        return Result(Outcome.DENIED, why, case_id=case.id)
+    refused = guard(
+        session,
+        case,
+        playbook,
+        actor,
+        tier=case.tier,
+        via=request.via,
+        what=action.value,
+        now=now,
+        reply_to=request.reply_to,
+    )
+    if refused is not None:  # on NEEDS_MEMBERS the caller rolls back, fetches and asks again
+        return refused
     state = case_blocks.case_state(case)
     try:
         transition = apply(state, action, actor=actor.user_id, top_tier=playbook.top_tier)
@@ -364,22 +393,21 @@ def undo_reaction(
             if not _claim_event(session, event_id, now):
                 return Result(Outcome.DUPLICATE, case_id=case.id)
             # Whoever could make the move may take it back, even if it handed the case up.
-            outcome, why, needs = check_actor(case, playbook, actor, undone.before.tier)
-            if outcome is Outcome.NEEDS_MEMBERS:
-                session.rollback()
-                return Result(outcome, case_id=case.id, needs=needs)
-            if outcome is Outcome.DENIED:
-                deny(
-                    session,
-                    case,
-                    actor=actor.user_id,
-                    via=Via.REACTION,
-                    what="undo",
-                    reason=why,
-                    now=now,
-                    reply_to=None,
-                )
-                return Result(Outcome.DENIED, why, case_id=case.id)
+            refused = guard(
+                session,
+                case,
+                playbook,
+                actor,
+                tier=undone.before.tier,
+                via=Via.REACTION,
+                what="undo",
+                now=now,
+                reply_to=None,
+            )
+            if refused is not None:
+                if refused.outcome is Outcome.NEEDS_MEMBERS:
+                    session.rollback()
+                return refused
             try:
                 restored = undo(case_blocks.case_state(case), undone)
             except IllegalTransition as exc:
@@ -440,22 +468,22 @@ def add_update(
         playbook = services.playbooks.get(case.playbook_id)
         if playbook is None:
             return Result(Outcome.IGNORED, "the case's playbook is gone", case_id=case.id)
-        outcome, why, needs = check_actor(case, playbook, actor, case.tier)
-        if outcome is Outcome.NEEDS_MEMBERS:
+        refused = guard(
+            session,
+            case,
+            playbook,
+            actor,
+            tier=case.tier,
+            via=via,
+            what="update",
+            now=now,
+            reply_to=None,
+        )
+        if refused is not None and refused.outcome is Outcome.NEEDS_MEMBERS:
             session.rollback()
-            return Result(outcome, case_id=case.id, needs=needs)
-        if outcome is Outcome.DENIED:
-            deny(
-                session,
-                case,
-                actor=actor.user_id,
-                via=via,
-                what="update",
-                reason=why,
-                now=now,
-                reply_to=None,
-            )
-            result = Result(Outcome.DENIED, why, case_id=case.id)
+            return refused
+        if refused is not None:
+            result = refused
         else:
             values: dict[str, Any] = {"last_update_at": now, "updated_at": now}
             if update_.vendor_ticket:

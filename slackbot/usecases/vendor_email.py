@@ -55,8 +55,7 @@ from slackbot.usecases.move_case import (
     MoveRequest,
     Outcome,
     Result,
-    check_actor,
-    deny,
+    guard,
     move_in_session,
 )
 from storage.db import write_session
@@ -375,22 +374,17 @@ def _authorise(
     """The case's opener, or its current tier's responders, may send and edit its emails."""
     if actor.user_id == case.opened_by:
         return None
-    outcome, why, needs = check_actor(case, playbook, actor, case.tier)
-    if outcome is Outcome.NEEDS_MEMBERS:
-        return Result(outcome, case_id=case.id, needs=needs)
-    if outcome is Outcome.DENIED:
-        deny(
-            session,
-            case,
-            actor=actor.user_id,
-            via=Via.BUTTON,
-            what=what,
-            reason=why,
-            now=now,
-            reply_to=channel,
-        )
-        return Result(Outcome.DENIED, why, case_id=case.id)
-    return None
+    return guard(
+        session,
+        case,
+        playbook,
+        actor,
+        tier=case.tier,
+        via=Via.BUTTON,
+        what=what,
+        now=now,
+        reply_to=channel,
+    )
 
 
 def _tell(session: Session, user: str, channel: str | None, case: Case, now, text: str) -> None:

@@ -10,16 +10,8 @@ from sqlmodel import Session, select
 from storage.models import Case, Page
 from tests.fakes.pagerduty import start_fake_pagerduty
 from tests.fakes.signed import block_actions, view_submission
-from tests.fakes.smtp import SmtpServer
 
 ROUTING_KEY = "R0UTINGKEY0123456789abcdef012345"
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

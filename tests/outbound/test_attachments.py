@@ -15,7 +15,6 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from slackbot.config import load_settings
 from slackbot.outbound.attachments import (
     MAX_FILE_BYTES,
     MAX_FILES,
@@ -28,11 +27,9 @@ from slackbot.outbound.attachments import (
 )
 from slackbot.outbound.email import queue_email
 from slackbot.outbox import PermanentFailure, RetryLater
-from slackbot.services import build_services
 from storage.models import OutboxItem
-from tests.conftest import base_env
 from tests.fakes.slack_api import Failure
-from tests.fakes.smtp import SmtpServer
+from tests.test_email_outbox import _services
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 3
 PDF = b"%PDF-1.7\n" + b"\x00\xff" * 500 + b"\n%%EOF\n"
@@ -247,26 +244,6 @@ def test_redirects_are_followed_only_where_the_token_may_go(fake_slack):
 
 
 # --- through the outbox to a real SMTP server ------------------------------------------------
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-def _services(fake_slack, database, clock, smtp):
-    url, engine = database
-    env = base_env(
-        fake_slack,
-        url,
-        SMTP_HOST=smtp.host,
-        SMTP_PORT=str(smtp.port),
-        SMTP_SECURITY="none",
-        EMAIL_FROM="escalations@example.com",
-    )
-    return build_services(load_settings(env, dotenv=False), clock=clock, engine=engine)
 
 
 def _queue(services, clock, attachments) -> int:

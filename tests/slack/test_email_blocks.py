@@ -18,7 +18,6 @@ from slackbot.domain.handoff import (
     compose_handoff,
     compose_reopen,
 )
-from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH, load_playbooks
 from slackbot.slack.email_blocks import (
     PREVIEW_BODY_LIMIT,
     VENDOR_ACTIONS_BLOCK_ID,
@@ -34,17 +33,17 @@ from slackbot.slack.email_blocks import (
 )
 from slackbot.slack.ids import CaseView, EmailAction, VendorAction
 from storage.models import Case, EmailDraft
+from tests.domain.test_handoff import (
+    AGENT_EMAIL,
+    ASSISTER,
+    IDV,
+    NOW,
+    SENDER,
+    SUMMARY,
+    TIER3,
+    VENDOR,
+)
 
-NOW = datetime(2026, 11, 18, 17, 0, tzinfo=UTC)
-PLAYBOOKS = load_playbooks(DEFAULT_PLAYBOOKS_PATH)
-IDV = PLAYBOOKS.get("idv")
-TIER3 = PLAYBOOKS.get("tier3")
-ASSISTER = PLAYBOOKS.get("assister")
-
-VENDOR = "ehr-support@idv-vendor.example.com"
-AGENT_EMAIL = "agent@support.example.com"
-SENDER = Sender("U0AGENT01", "Sam Agent", AGENT_EMAIL)
-SUMMARY = "Prescriber cannot pass identity verification"
 #: The contact details in IDV_FIELDS: none may show where the whole channel reads.
 CONTACT_VALUES = (
     "pat@clinic.example.com",

@@ -13,29 +13,13 @@ from sqlmodel import Session, select
 from slackbot.slack.ids import CaseView, EmailAction, VendorAction
 from storage.models import Case, CaseEvent, EmailDraft, OutboxItem
 from tests.commands.test_escalate_flow import idv_values
+from tests.conftest import smtp_env
 from tests.fakes.signed import block_actions, view_submission
-from tests.fakes.smtp import SmtpServer
 
 AGENT = "U0AGENT01"
 DANA = "U0DANA001"
 STRANGER = "U0STRANGE1"
 SUBJECT = "AcmeEHR; XQ123; pat@clinic.example.com"
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-def smtp_env(smtp) -> dict[str, str]:
-    return {
-        "SMTP_HOST": smtp.host,
-        "SMTP_PORT": str(smtp.port),
-        "SMTP_SECURITY": "none",
-        "EMAIL_FROM": "escalations@example.com",
-    }
 
 
 @pytest.fixture

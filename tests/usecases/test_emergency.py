@@ -15,7 +15,6 @@ from storage.db import write_session
 from storage.models import Case, CaseEvent, OutboxItem, Page
 from tests.conftest import base_env
 from tests.fakes.pagerduty import start_fake_pagerduty
-from tests.fakes.smtp import SmtpServer
 
 ROUTING_KEY = "R0UTINGKEY0123456789abcdef012345"
 DOWN = "A production system is down and inoperative"
@@ -26,13 +25,6 @@ REPORT = em.EmergencyReport(
     impact="No prescriber can verify",
     criteria=(DOWN,),
 )
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
