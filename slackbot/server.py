@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -48,8 +49,20 @@ def create_server(app: App, services: Services, *, host: str, port: int, threads
     return waitress_server(make_wsgi_app(app, services), host=host, port=port, threads=threads)
 
 
+_stopping = threading.Lock()
+
+
 def stop_server(server) -> None:
-    """Stop a running waitress server from another thread: close its sockets in its own loop."""
+    """Stop a running waitress server from another thread: close its sockets in its own loop.
+
+    Safe to call more than once (a second SIGTERM, a test that stops a bot it then restarts):
+    once the loop has closed its trigger, writing to it again would hit a closed (or reused)
+    file descriptor.
+    """
+    with _stopping:
+        if getattr(server, "_escalations_stopped", False):
+            return
+        server._escalations_stopped = True
 
     def close_all() -> None:
         for channel in list(server._map.values()):

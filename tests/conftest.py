@@ -137,7 +137,7 @@ class Bot:
     thread: threading.Thread
 
     def stop(self) -> None:
-        """Stop serving (the database stays)."""
+        """Stop serving (the database stays); stopping twice is harmless."""
         from slackbot.server import stop_server
 
         stop_server(self.server)

@@ -57,3 +57,20 @@ def test_every_subscribed_event_type_is_handled(bot, fake_slack):
         assert bot.sender.event(event).status == 200
     home = fake_slack.wait_for("views.publish")[0]
     assert home.body["user_id"] == "U1"
+
+
+def test_stopping_twice_is_harmless_and_the_port_is_released(bot):
+    """A second SIGTERM (or a test stopping a bot it restarts) must not write to a closed socket."""
+    from slackbot.server import stop_server
+
+    base = bot.url.rsplit("/slack/events", 1)[0]
+    assert _get(base + "/healthz")[0] == 200
+    stop_server(bot.server)
+    bot.thread.join(timeout=5)
+    assert not bot.thread.is_alive()
+    stop_server(bot.server)  # raised EBADF from waitress's trigger before
+    try:
+        status = _get(base + "/healthz")[0]
+    except OSError:
+        status = None
+    assert status is None
