@@ -9,6 +9,7 @@ from typing import Any
 
 from slackbot.domain.cases import CaseStatus, Priority, case_key
 from slackbot.domain.clock import ensure_utc
+from slackbot.domain.handoff import Purpose
 from slackbot.domain.intake import ESCALATION_DEFINITION, SUMMARY_LIMIT
 from slackbot.domain.mrkdwn import escape, mention, one_line
 from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Playbooks
@@ -468,13 +469,22 @@ def describe_event(event: CaseEvent) -> str:
         moved = f" {before} → {after}"
     via = f" (via {event.via})" if event.via else ""
     detail = event.detail if isinstance(event.detail, dict) else {}
-    said = [
+    said = [_purpose_label(detail["purpose"])] if detail.get("purpose") else []
+    said += [
         str(detail[key])
         for key in ("note", "reason", "text", "vendor_ticket", "vendor_status")
         if detail.get(key)
     ]
     suffix = f": {escape(one_line(' · '.join(said), 100))}" if said else ""
     return f"{event.kind.replace('_', ' ')}{moved}{via}{suffix}"
+
+
+def _purpose_label(value: object) -> str:
+    """An email event's purpose in words ("hand-off"); an unknown one as stored."""
+    try:
+        return Purpose(str(value)).label
+    except ValueError:
+        return str(value).replace("_", " ")
 
 
 def build_home(cases: Sequence[Case], playbooks: Playbooks) -> dict[str, Any]:

@@ -169,3 +169,23 @@ def test_history_lines_say_what_was_said():
     assert describe_event(reply) == "reply (via thread): Vendor &lt;b&gt;called&lt;/b&gt; back"
     assert describe_event(denied) == "denied (via reaction): only tier 2 may act"
     assert describe_event(update) == "update (via modal): called the user · VT-9"
+    sent = CaseEvent(
+        case_id=1,
+        at=at,
+        actor="U1",
+        kind="email_sent",
+        via="email",
+        detail={"purpose": "handoff", "draft": 3, "message_id": "<x@example.com>"},
+    )
+    failed = CaseEvent(
+        case_id=1,
+        at=at,
+        actor="bot",
+        kind="email_failed",
+        via="email",
+        detail={"purpose": "update_request", "draft": 4, "reason": "550 no such user"},
+    )
+    assert describe_event(sent) == "email sent (via email): hand-off"
+    assert describe_event(failed) == (
+        "email failed (via email): request for an update · 550 no such user"
+    )
