@@ -141,51 +141,19 @@ def test_history_lines_say_what_was_said():
     from slackbot.slack.blocks import describe_event
     from storage.models import CaseEvent
 
-    at = datetime(2026, 11, 18, tzinfo=UTC)
-    reply = CaseEvent(
-        case_id=1,
-        at=at,
-        actor="U1",
-        kind="reply",
-        via="thread",
-        detail={"ts": "1.2", "text": "Vendor <b>called</b> back"},
-    )
-    denied = CaseEvent(
-        case_id=1,
-        at=at,
-        actor="U2",
-        kind="denied",
-        via="reaction",
-        detail={"action": "resolve", "reason": "only tier 2 may act"},
-    )
-    update = CaseEvent(
-        case_id=1,
-        at=at,
-        actor="U1",
-        kind="update",
-        via="modal",
-        detail={"vendor_ticket": "VT-9", "note": "called the user"},
-    )
-    assert describe_event(reply) == "reply (via thread): Vendor &lt;b&gt;called&lt;/b&gt; back"
-    assert describe_event(denied) == "denied (via reaction): only tier 2 may act"
-    assert describe_event(update) == "update (via modal): called the user · VT-9"
-    sent = CaseEvent(
-        case_id=1,
-        at=at,
-        actor="U1",
-        kind="email_sent",
-        via="email",
-        detail={"purpose": "handoff", "draft": 3, "message_id": "<x@example.com>"},
-    )
-    failed = CaseEvent(
-        case_id=1,
-        at=at,
-        actor="bot",
-        kind="email_failed",
-        via="email",
-        detail={"purpose": "update_request", "draft": 4, "reason": "550 no such user"},
-    )
-    assert describe_event(sent) == "email sent (via email): hand-off"
-    assert describe_event(failed) == (
-        "email failed (via email): request for an update · 550 no such user"
-    )
+    def said(kind: str, via: str, **detail) -> str:
+        at = datetime(2026, 11, 18, tzinfo=UTC)
+        return describe_event(
+            CaseEvent(case_id=1, at=at, actor="U1", kind=kind, via=via, detail=detail)
+        )
+
+    reply = said("reply", "thread", ts="1.2", text="Vendor <b>called</b> back")
+    assert reply == "reply (via thread): Vendor &lt;b&gt;called&lt;/b&gt; back"
+    denied = said("denied", "reaction", action="resolve", reason="only tier 2 may act")
+    assert denied == "denied (via reaction): only tier 2 may act"
+    update = said("update", "modal", vendor_ticket="VT-9", note="called the user")
+    assert update == "update (via modal): called the user · VT-9"
+    sent = said("email_sent", "email", purpose="handoff", draft=3, message_id="<x@example.com>")
+    assert sent == "email sent (via email): hand-off"
+    failed = said("email_failed", "email", purpose="update_request", reason="550 no such user")
+    assert failed == "email failed (via email): request for an update · 550 no such user"
