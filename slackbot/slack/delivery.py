@@ -205,6 +205,10 @@ class SlackDelivery:
         )
         return {"channel": case.channel_id, "ts": case.root_ts, "posted": False}
 
+    def update_message(self, *, channel: str, ts: str, text: str, blocks: list[dict]) -> None:
+        """Edit a message the bot posted (Slack errors mapped to retry or give up)."""
+        _call(self.client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks)
+
     def _post_joining(self, channel: str, **kwargs: Any) -> Any:
         try:
             return self.client.chat_postMessage(channel=channel, **kwargs)

@@ -11,6 +11,7 @@ from slackbot.domain.cases import CaseStatus, case_key
 from slackbot.domain.handoff import REDACTED, Purpose, redact
 from slackbot.domain.mrkdwn import escape, mention, one_line
 from slackbot.domain.playbooks import FieldKind, Playbook, Section
+from slackbot.slack.blocks import slack_date
 from slackbot.slack.ids import VALUE, CaseView, EmailAction, VendorAction, field_block_id
 from storage.models import Case, EmailDraft
 
@@ -105,8 +106,9 @@ def build_email_preview(
     key = case_key(draft.case_id)
     body = _fit(redact(draft.body, private), PREVIEW_BODY_LIMIT)
     cut = body.endswith(CUT_MARK)
-    header = f":email: *{purpose.label.capitalize()}* to {escape(receiver)} for *{key}*: check it"
-    header += " before sending. Nothing leaves until someone presses *Send*."
+    header = f":email: *{purpose.label.capitalize()}* to {escape(receiver)} for *{key}*"
+    if draft.state in SENDABLE:
+        header += ": check it before sending. Nothing leaves until someone presses *Send*."
     fields = [
         f"*To*\n{_addresses(draft.to)}",
         f"*Subject*\n{escape(redact(draft.subject, private))}",
@@ -138,29 +140,69 @@ def build_email_preview(
         lines = [":warning: *Missing before it can be sent:*"]
         lines += [f"• {escape(m['what'])}: {m['how']}" for m in draft.missing]
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
-    send = _button(EmailAction.SEND, "Send to vendor", draft.id, "primary")
-    send["confirm"] = {
-        "title": _plain("Send this email?", 100),
-        "text": {
-            "type": "plain_text",
-            "text": one_line(f"It goes to {', '.join(draft.to) or 'nobody'} at once.", 300),
-        },
-        "confirm": _plain("Send", 30),
-        "deny": _plain("Not yet", 30),
-    }
-    blocks.append(
-        {
-            "type": "actions",
-            "block_id": f"email_{draft.id}",
-            "elements": [
-                send,
-                _button(EmailAction.EDIT, "Edit", draft.id),
-                _button(EmailAction.VIEW, "View full email", draft.id),
-            ],
+    status = preview_status(draft)
+    if status:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": status}]})
+    buttons = []
+    if draft.state in SENDABLE:
+        send = _button(EmailAction.SEND, "Send to vendor", draft.id, "primary")
+        send["confirm"] = {
+            "title": _plain("Send this email?", 100),
+            "text": {
+                "type": "plain_text",
+                "text": one_line(f"It goes to {', '.join(draft.to) or 'nobody'} at once.", 300),
+            },
+            "confirm": _plain("Send", 30),
+            "deny": _plain("Not yet", 30),
         }
-    )
-    text = f"{purpose.label.capitalize()} email for {key}: check it, then Send or Edit"
+        buttons += [send, _button(EmailAction.EDIT, "Edit", draft.id)]
+    if draft.state != "superseded":
+        buttons.append(_button(EmailAction.VIEW, "View full email", draft.id))
+    if buttons:
+        blocks.append({"type": "actions", "block_id": f"email_{draft.id}", "elements": buttons})
+    if draft.state in SENDABLE:
+        text = f"{purpose.label.capitalize()} email for {key}: check it, then Send or Edit"
+    else:
+        text = f"{purpose.label.capitalize()} email for {key}: {STATE_WORDS[draft.state]}"
     return text, blocks
+
+
+#: Draft states from which the email may be sent (again) or edited.
+SENDABLE = ("draft", "failed")
+STATE_WORDS = {
+    "queued": "sending",
+    "sent": "sent",
+    "failed": "not delivered",
+    "manual": "handed off by hand",
+    "superseded": "replaced by an edited draft",
+}
+
+
+def preview_status(draft: EmailDraft) -> str | None:
+    """One line on a preview once its draft has moved on (sent, replaced, …); None while a draft.
+
+    The preview is edited in place when the draft changes, so its buttons never offer what can
+    no longer be done.
+    """
+    label = Purpose(draft.purpose).label
+    if draft.state == "queued":
+        return f":outbox_tray: {mention(draft.queued_by)} pressed Send {slack_date(draft.queued_at)}: sending…"
+    if draft.state == "sent":
+        return (
+            f":white_check_mark: Sent {slack_date(draft.sent_at)} by {mention(draft.queued_by)}."
+            " Later emails reply on its thread."
+        )
+    if draft.state == "failed":
+        reason = escape(one_line(draft.error or "the mail server refused it", 200))
+        return f":warning: Not delivered: {reason}. Press *Send to vendor* to try again, or *Edit*."
+    if draft.state == "manual":
+        return (
+            f":clipboard: {mention(draft.queued_by)} sends this {label} by hand"
+            f" ({slack_date(draft.queued_at)}): email is not set up here."
+        )
+    if draft.state == "superseded":
+        return ":pencil2: Replaced by an edited draft: use the newest preview below."
+    return None
 
 
 def build_full_email(draft: EmailDraft) -> str:

@@ -18,9 +18,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
@@ -68,6 +69,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMPOSE = "email.compose"
+PREVIEW = "email.preview"
+#: How long an edit of a preview waits for the preview itself to be posted.
+PREVIEW_WAIT = timedelta(seconds=2)
+PREVIEW_TRIES = 3
 #: The `purpose` of emails queued from drafts (the email outbox calls back with it).
 DRAFT_EMAIL = "vendor_draft"
 #: Emails that belong to the vendor's ticket thread (follow-ups reply to the newest).
@@ -250,15 +255,19 @@ def store_draft(
     now: datetime,
 ) -> EmailDraft:
     """Keep the draft (superseding earlier unsent ones of its kind) and post its preview."""
-    session.execute(
-        update(EmailDraft)
-        .where(
+    replaced = session.exec(
+        select(EmailDraft.id).where(
             EmailDraft.case_id == case.id,
             EmailDraft.purpose == draft.purpose.value,
-            EmailDraft.state.in_(("draft", "failed")),
+            EmailDraft.state.in_(email_blocks.SENDABLE),
         )
-        .values(state="superseded")
-    )
+    ).all()
+    if replaced:
+        session.execute(
+            update(EmailDraft).where(EmailDraft.id.in_(replaced)).values(state="superseded")
+        )
+        for draft_id in replaced:
+            refresh_preview(session, draft_id=draft_id, case_id=case.id, now=now)
     row = EmailDraft(
         case_id=case.id,
         purpose=draft.purpose.value,
@@ -291,8 +300,94 @@ def store_draft(
     text, blocks_ = email_blocks.build_email_preview(
         row, receiver=playbook.receiver.name, private=draft.private_values
     )
-    delivery.post_in_thread(session, case_id=case.id, now=now, text=text, blocks_=blocks_)
+    delivery.post_in_thread(
+        session,
+        case_id=case.id,
+        now=now,
+        text=text,
+        blocks_=blocks_,
+        dedup_key=preview_key(row.id),
+    )
     return row
+
+
+# --- keeping the preview true ----------------------------------------------------------------
+
+
+def preview_key(draft_id: int) -> str:
+    """The dedup key of the outbox item that posts a draft's preview (its result has the ts)."""
+    return f"email-preview:{draft_id}"
+
+
+def refresh_preview(session: Session, *, draft_id: int, case_id: int, now: datetime) -> None:
+    """Queue an edit of the draft's preview to match its state (sent, replaced, …).
+
+    The edit renders the draft as it is when performed, so several queued edits, in any order,
+    end with the same message.
+    """
+    enqueue(session, kind=PREVIEW, case_id=case_id, payload={"draft_id": draft_id}, now=now)
+
+
+@dataclass
+class PreviewEditor:
+    """The outbox handler that edits a draft's preview in place."""
+
+    services: Services
+
+    def perform(self, item: OutboxItem) -> dict[str, Any]:
+        """Render the draft's preview as its state is now and put it over the posted one.
+
+        Two edits racing could land out of order (the older state last), so after each edit the
+        state is read again and, if it moved meanwhile, the preview is rendered again.
+        """
+        draft_id = item.payload["draft_id"]
+        self._await_post(draft_id)
+        for _ in range(PREVIEW_TRIES):
+            rendered = self._render(draft_id)
+            if isinstance(rendered, str):
+                return {"skipped": rendered}
+            state, channel, ts, text, blocks_ = rendered
+            self.services.extras["slack_delivery"].update_message(
+                channel=channel, ts=ts, text=text, blocks=blocks_
+            )
+            with Session(self.services.engine) as session:
+                row = session.get(EmailDraft, draft_id)
+                if row is None or row.state == state:
+                    return {"channel": channel, "ts": ts, "state": state}
+        raise RetryLater("the draft kept changing while its preview was edited")
+
+    def _await_post(self, draft_id: int) -> None:
+        """Someone pressed Send the moment the preview appeared: its post is still recording
+        its ts. Wait that out here (briefly) instead of until the next scheduler tick."""
+        deadline = time.monotonic() + PREVIEW_WAIT.total_seconds()
+        while time.monotonic() < deadline:
+            with Session(self.services.engine) as session:
+                state = session.exec(
+                    select(OutboxItem.state).where(OutboxItem.dedup_key == preview_key(draft_id))
+                ).first()
+            if state != "in_flight":
+                return
+            time.sleep(0.05)
+
+    def _render(self, draft_id: int):
+        """(state, channel, ts, text, blocks), or why there is nothing to edit."""
+        with Session(self.services.engine) as session:
+            try:
+                row, case, playbook = _load(session, self.services, draft_id, lock=False)
+            except DraftError as exc:
+                return str(exc)
+            posted = session.exec(
+                select(OutboxItem).where(OutboxItem.dedup_key == preview_key(row.id))
+            ).first()
+            if posted is None or posted.state in ("failed", "cancelled"):
+                return "the preview was never posted"
+            if posted.state != "done":
+                raise RetryLater("the preview is not posted yet", PREVIEW_WAIT, count=False)
+            private = private_values(playbook, case.fields or {})
+            text, blocks_ = email_blocks.build_email_preview(
+                row, receiver=playbook.receiver.name, private=private
+            )
+            return row.state, posted.result["channel"], posted.result["ts"], text, blocks_
 
 
 @dataclass
@@ -466,7 +561,7 @@ def send_draft(
 
     def work(act: DraftAct) -> Result:
         row, case = act.row, act.case
-        if row.state not in ("draft", "failed"):
+        if row.state not in email_blocks.SENDABLE:
             return act.already()
         if row.missing:
             act.tell(email_blocks.build_missing(row))
@@ -519,6 +614,7 @@ def _queue(services: Services, act: DraftAct) -> Result:
     row.state, row.queued_by, row.queued_at = "queued", actor.user_id, now
     row.message_id, row.outbox_id, row.error = message_id, item.id, None
     session.add(row)
+    refresh_preview(session, draft_id=row.id, case_id=case.id, now=now)
     session.add(
         CaseEvent(
             case_id=case.id,
@@ -543,6 +639,7 @@ def _hand_off_manually(services: Services, act: DraftAct) -> Result:
     session, row, case, actor, now = act.session, act.row, act.case, act.actor, act.now
     row.state, row.queued_by, row.queued_at = "manual", actor.user_id, now
     session.add(row)
+    refresh_preview(session, draft_id=row.id, case_id=case.id, now=now)
     session.add(
         CaseEvent(
             case_id=case.id,
@@ -615,6 +712,7 @@ def email_sent(services: Services, session: Session, item: OutboxItem, result: d
     row.state, row.sent_at = "sent", now
     row.message_id = result.get("message_id") or row.message_id
     session.add(row)
+    refresh_preview(session, draft_id=row.id, case_id=row.case_id, now=now)
     case = get_case(session, case_id=row.case_id, lock=True)
     playbook = services.playbooks.get(case.playbook_id)
     session.add(
@@ -643,6 +741,7 @@ def email_given_up(services: Services, session: Session, item: OutboxItem, reaso
         return
     row.state, row.error = "failed", reason[:2000]
     session.add(row)
+    refresh_preview(session, draft_id=row.id, case_id=row.case_id, now=services.clock.now())
     session.add(
         CaseEvent(
             case_id=row.case_id,
@@ -662,7 +761,7 @@ def draft_for_edit(services: Services, *, draft_id: int) -> tuple[EmailDraft, Ca
     """The draft, its case and playbook, for the Edit modal; DraftError when it can't change."""
     with Session(services.engine) as session:
         row, case, playbook = _load(session, services, draft_id, lock=False)
-    if row.state not in ("draft", "failed"):
+    if row.state not in email_blocks.SENDABLE:
         raise DraftError(email_blocks.build_already(row))
     return row, case, playbook
 
@@ -680,7 +779,7 @@ def edit_draft(
 
     def work(act: DraftAct) -> Result:
         row, case, session, now = act.row, act.case, act.session, act.now
-        if row.state not in ("draft", "failed"):
+        if row.state not in email_blocks.SENDABLE:
             return act.already()
         purpose = Purpose(row.purpose)
         note = row.note
@@ -789,6 +888,7 @@ def register(services: Services) -> None:
     services.outbox.register(
         COMPOSE, composer.perform, on_done=composer.done, on_failed=composer.failed
     )
+    services.outbox.register(PREVIEW, PreviewEditor(services).perform)
     email_delivery = services.extras["email_delivery"]
     email_delivery.on_sent[DRAFT_EMAIL] = lambda s, item, r: email_sent(services, s, item, r)
     email_delivery.on_given_up[DRAFT_EMAIL] = lambda s, item, why: email_given_up(

@@ -209,6 +209,47 @@ def test_the_preview_has_send_with_confirm_edit_and_view():
     assert "confirm" not in edit and "confirm" not in view
 
 
+def action_ids(blocks: list[dict]) -> list[str]:
+    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+@pytest.mark.parametrize(
+    ("state", "buttons", "status"),
+    [
+        ("draft", [EmailAction.SEND, EmailAction.EDIT, EmailAction.VIEW], None),
+        ("queued", [EmailAction.VIEW], ":outbox_tray: <@U0DANA001> pressed Send <!date^"),
+        ("sent", [EmailAction.VIEW], ":white_check_mark: Sent <!date^"),
+        (
+            "failed",
+            [EmailAction.SEND, EmailAction.EDIT, EmailAction.VIEW],
+            ":warning: Not delivered: 550 5.1.1 No such mailbox &lt;here&gt;. Press *Send",
+        ),
+        ("manual", [EmailAction.VIEW], ":clipboard: <@U0DANA001> sends this hand-off by hand"),
+        ("superseded", [], ":pencil2: Replaced by an edited draft"),
+    ],
+)
+def test_a_preview_shows_what_became_of_its_draft_and_only_the_buttons_still_possible(
+    state, buttons, status
+):
+    row, draft = handoff()
+    row.state, row.queued_by, row.queued_at, row.sent_at = state, "U0DANA001", NOW, NOW
+    row.error = "550 5.1.1 No such mailbox <here>" if state == "failed" else None
+    text, blocks = preview(row, draft)
+    assert action_ids(blocks) == buttons
+    contexts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    if status is None:
+        assert not any(c.startswith((":outbox_tray:", ":white_check_mark:")) for c in contexts)
+        assert text.endswith("check it, then Send or Edit")
+    else:
+        assert any(c.startswith(status) for c in contexts), contexts
+    if state in ("queued", "sent", "manual", "superseded"):
+        assert "Nothing leaves until" not in blocks[0]["text"]["text"]
+        assert "Send or Edit" not in text
+    # Whatever the state, the whole channel still never sees contact details.
+    for value in CONTACT_VALUES:
+        assert value not in dumps(blocks) + text
+
+
 def test_the_preview_lists_what_is_missing():
     row, draft = handoff(sender=Sender("U0AGENT01", "Sam Agent"))
     _, blocks = preview(row, draft)

@@ -79,6 +79,28 @@ def events(bot, case_id: int) -> list[CaseEvent]:
         )
 
 
+def preview_update(bot, fake_slack, draft_id: int, says: str):
+    """The edit of a draft's preview (found by the ts its post returned) that says `says`."""
+    from slackbot.usecases.vendor_email import preview_key
+
+    def posted():
+        with Session(bot.services.engine) as session:
+            item = session.exec(
+                select(OutboxItem).where(OutboxItem.dedup_key == preview_key(draft_id))
+            ).first()
+        return item.result.get("ts") if item is not None and item.state == "done" else None
+
+    ts = wait_until(posted)
+    return fake_slack.wait_until(
+        lambda c: c.method == "chat.update" and c.body.get("ts") == ts and says in dumps(c.body),
+        f"the preview of draft {draft_id} edited to say {says!r}",
+    )[-1]
+
+
+def action_ids(blocks: list[dict]) -> list[str]:
+    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
 def wait_until(check, timeout: float = 5.0):
     import time
 
@@ -148,6 +170,10 @@ def test_done_when_send_to_vendor_delivers_one_email_with_every_required_field(
         assert case.handed_off_at is not None
     [draft] = drafts(mail_bot, case_id)
     assert draft.message_id == message["Message-ID"]
+    # The preview itself now says it went, and offers no Send or Edit any more.
+    edited = preview_update(mail_bot, fake_slack, draft.id, ":white_check_mark: Sent")
+    assert action_ids(blocks_of(edited)) == [EmailAction.VIEW]
+    assert "pat@clinic.example.com" not in dumps(edited.body)
     kinds = [e.kind for e in events(mail_bot, case_id)]
     assert kinds[:2] == ["opened", "email_drafted"]
     assert {"email_queued", "email_sent", "status_changed"} <= set(kinds)
@@ -236,6 +262,9 @@ def test_a_permanent_refusal_is_reported_in_the_thread_and_can_be_sent_again(
     report = fake_slack.wait_for_post(":x: The email")[-1]
     assert "550 5.1.1 No such mailbox here" in report.body["text"]
     wait_until(lambda: drafts(mail_bot, case_id)[0].state == "failed")
+    failed = preview_update(mail_bot, fake_slack, int(value), ":warning: Not delivered")
+    assert "550 5.1.1 No such mailbox here" in dumps(failed.body)
+    assert EmailAction.SEND in action_ids(blocks_of(failed))  # it may be sent again
     with Session(mail_bot.services.engine) as session:
         assert session.get(Case, case_id).status == "open"  # not handed off
     press(mail_bot, EmailAction.SEND, value, channel=channel)
@@ -298,6 +327,8 @@ def test_without_smtp_the_thread_shows_the_draft_and_the_case_records_a_manual_h
         assert session.get(Case, case_id).status == "with_vendor"
     assert drafts(bot, case_id)[0].state == "manual"
     assert "email_manual" in [e.kind for e in events(bot, case_id)]
+    by_hand = preview_update(bot, fake_slack, drafts(bot, case_id)[0].id, "by hand")
+    assert action_ids(blocks_of(by_hand)) == [EmailAction.VIEW]
 
 
 def test_edit_rebuilds_the_draft_and_old_previews_cannot_be_sent(mail_bot, fake_slack, smtp):
@@ -328,6 +359,8 @@ def test_edit_rebuilds_the_draft_and_old_previews_cannot_be_sent(mail_bot, fake_
     )
     old, new = drafts(mail_bot, case_id)
     assert (old.state, new.state) == ("superseded", "draft")
+    replaced = preview_update(mail_bot, fake_slack, old.id, ":pencil2: Replaced")
+    assert action_ids(blocks_of(replaced)) == []
     edited = [e for e in events(mail_bot, case_id) if e.kind == "details_edited"]
     assert edited[0].detail == {"fields": ["description", "end_user_phone"]}
 
