@@ -9,9 +9,9 @@ from typing import Any
 
 from slackbot.domain import emergency as em
 from slackbot.domain.cases import case_key
-from slackbot.domain.clock import ensure_utc
 from slackbot.domain.mrkdwn import escape, mention, one_line
 from slackbot.domain.playbooks import Contact, Playbook
+from slackbot.slack.blocks import slack_date
 from slackbot.slack.ids import VALUE, EmergencyAction, EmergencyBlock, EmergencyCallback
 from storage.models import Page
 
@@ -44,12 +44,6 @@ def _text_input(limit: int, *, multiline: bool = False, initial: str = "", place
     if placeholder:
         element["placeholder"] = _plain(placeholder, 150)
     return element
-
-
-def _slack_date(when: datetime) -> str:
-    when = ensure_utc(when)
-    fallback = f"{when:%Y-%m-%d %H:%M} UTC"
-    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def build_emergency_modal(
@@ -240,8 +234,8 @@ def build_page_message(
         f"*What is down:* {escape(page.what_is_down)}",
         f"*Since:* {escape(page.since)}",
         f"*Impact:* {escape(page.impact)}",
-        f"*Paged by:* {mention(page.paged_by)} {_slack_date(page.paged_at)}",
-        f"*Expected response:* within {response} (by {_slack_date(page.response_due_at)})",
+        f"*Paged by:* {mention(page.paged_by)} {slack_date(page.paged_at)}",
+        f"*Expected response:* within {response} (by {slack_date(page.response_due_at)})",
         f"*Routes:* {_route_line(page, playbook)}",
         "*Confirmed:* " + "; ".join(escape(item) for item in page.criteria),
     ]
