@@ -102,13 +102,8 @@ def build_email_preview(
     draft: EmailDraft, *, receiver: str, private: Sequence[str]
 ) -> tuple[str, list[dict[str, Any]]]:
     """The preview in the case thread: to, subject and body (contact details hidden), buttons."""
-    purpose = Purpose(draft.purpose)
-    key = case_key(draft.case_id)
     body = _fit(redact(draft.body, private), PREVIEW_BODY_LIMIT)
     cut = body.endswith(CUT_MARK)
-    header = f":email: *{purpose.label.capitalize()}* to {escape(receiver)} for *{key}*"
-    if draft.state in SENDABLE:
-        header += ": check it before sending. Nothing leaves until someone presses *Send*."
     fields = [
         f"*To*\n{_addresses(draft.to)}",
         f"*Subject*\n{escape(redact(draft.subject, private))}",
@@ -117,10 +112,13 @@ def build_email_preview(
         fields.append(f"*Cc*\n{_addresses(draft.cc)}")
     if draft.in_reply_to:
         fields.append("*Threading*\nA reply on the vendor's email thread")
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": header}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"```{body}```"}},
+    content: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "block_id": "email_fields",
+            "fields": [{"type": "mrkdwn", "text": f} for f in fields],
+        },
+        {"type": "section", "block_id": "email_body", "text": _mrkdwn(f"```{body}```")},
     ]
     notes = []
     if draft.attachments:
@@ -133,16 +131,54 @@ def build_email_preview(
     if cut:
         notes.append("The body is cut here; *View full email* shows all of it.")
     if notes:
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": " ".join(notes)}]}
+        content.append(
+            {"type": "context", "block_id": "email_notes", "elements": [_mrkdwn(" ".join(notes))]}
         )
     if draft.missing:
         lines = [":warning: *Missing before it can be sent:*"]
         lines += [f"• {escape(m['what'])}: {m['how']}" for m in draft.missing]
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+        content.append(
+            {"type": "section", "block_id": "email_missing", "text": _mrkdwn("\n".join(lines))}
+        )
+    return _framed(draft, receiver, content)
+
+
+def restate_preview(
+    draft: EmailDraft, *, receiver: str, posted: Sequence[dict[str, Any]]
+) -> tuple[str, list[dict[str, Any]]]:
+    """The preview as posted, re-framed for the draft's state now (status line, buttons).
+
+    Its content is reused exactly as it was posted, redacted then: recomposing it from the case
+    could reveal a contact detail that has been edited since (the old value is no longer known
+    to be private, yet an old draft still holds it).
+    """
+    content = [block for block in posted if block.get("block_id") in PREVIEW_CONTENT]
+    return _framed(draft, receiver, content)
+
+
+#: The blocks of a preview that show the email itself (the rest shows its state and buttons).
+PREVIEW_CONTENT = ("email_fields", "email_body", "email_notes", "email_missing")
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _framed(
+    draft: EmailDraft, receiver: str, content: list[dict[str, Any]]
+) -> tuple[str, list[dict[str, Any]]]:
+    """Header, the email's content, then what became of it and the buttons still possible."""
+    purpose = Purpose(draft.purpose)
+    key = case_key(draft.case_id)
+    header = f":email: *{purpose.label.capitalize()}* to {escape(receiver)} for *{key}*"
+    if draft.state in SENDABLE:
+        header += ": check it before sending. Nothing leaves until someone presses *Send*."
+    blocks = [{"type": "section", "block_id": "email_head", "text": _mrkdwn(header)}, *content]
     status = preview_status(draft)
     if status:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": status}]})
+        blocks.append(
+            {"type": "context", "block_id": "email_status", "elements": [_mrkdwn(status)]}
+        )
     buttons = []
     if draft.state in SENDABLE:
         send = _button(EmailAction.SEND, "Send to vendor", draft.id, "primary")
@@ -186,7 +222,10 @@ def preview_status(draft: EmailDraft) -> str | None:
     """
     label = Purpose(draft.purpose).label
     if draft.state == "queued":
-        return f":outbox_tray: {mention(draft.queued_by)} pressed Send {slack_date(draft.queued_at)}: sending…"
+        return (
+            f":outbox_tray: {mention(draft.queued_by)} pressed Send"
+            f" {slack_date(draft.queued_at)}: sending…"
+        )
     if draft.state == "sent":
         return (
             f":white_check_mark: Sent {slack_date(draft.sent_at)} by {mention(draft.queued_by)}."

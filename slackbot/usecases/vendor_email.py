@@ -373,7 +373,7 @@ class PreviewEditor:
         """(state, channel, ts, text, blocks), or why there is nothing to edit."""
         with Session(self.services.engine) as session:
             try:
-                row, case, playbook = _load(session, self.services, draft_id, lock=False)
+                row, _, playbook = _load(session, self.services, draft_id, lock=False)
             except DraftError as exc:
                 return str(exc)
             posted = session.exec(
@@ -383,9 +383,8 @@ class PreviewEditor:
                 return "the preview was never posted"
             if posted.state != "done":
                 raise RetryLater("the preview is not posted yet", PREVIEW_WAIT, count=False)
-            private = private_values(playbook, case.fields or {})
-            text, blocks_ = email_blocks.build_email_preview(
-                row, receiver=playbook.receiver.name, private=private
+            text, blocks_ = email_blocks.restate_preview(
+                row, receiver=playbook.receiver.name, posted=posted.payload.get("blocks") or []
             )
             return row.state, posted.result["channel"], posted.result["ts"], text, blocks_
 

@@ -30,6 +30,7 @@ from slackbot.slack.email_blocks import (
     build_not_vendor_modal,
     build_problems,
     build_vendor_buttons,
+    restate_preview,
 )
 from slackbot.slack.ids import CaseView, EmailAction, VendorAction
 from storage.models import Case, EmailDraft
@@ -248,6 +249,26 @@ def test_a_preview_shows_what_became_of_its_draft_and_only_the_buttons_still_pos
     # Whatever the state, the whole channel still never sees contact details.
     for value in CONTACT_VALUES:
         assert value not in dumps(blocks) + text
+
+
+def test_restating_a_preview_keeps_its_content_as_posted_and_reframes_it():
+    row, draft = handoff()
+    _, posted = preview(row, draft)
+    row.state, row.queued_by, row.sent_at = "sent", "U0DANA001", NOW
+    text, blocks = restate_preview(row, receiver=IDV.receiver.name, posted=posted)
+    content = [b for b in blocks if b.get("block_id") in ("email_fields", "email_body")]
+    assert content == [b for b in posted if b.get("block_id") in ("email_fields", "email_body")]
+    assert text == "Hand-off email for ESC-42: sent"
+    assert "Nothing leaves" not in blocks[0]["text"]["text"]
+    assert blocks[-2]["block_id"] == "email_status"
+    assert action_ids(blocks) == [EmailAction.VIEW]
+    # Restated again (sent twice, say): still one status line and one row of buttons.
+    _, again = restate_preview(row, receiver=IDV.receiver.name, posted=blocks)
+    assert again == blocks
+    # The body is never rebuilt from the draft: a value not hidden then can't appear now.
+    row.body = "Call 555-555-0199 now"
+    _, stale = restate_preview(row, receiver=IDV.receiver.name, posted=posted)
+    assert "555-555-0199" not in dumps(stale)
 
 
 def test_the_preview_lists_what_is_missing():

@@ -361,6 +361,9 @@ def test_edit_rebuilds_the_draft_and_old_previews_cannot_be_sent(mail_bot, fake_
     assert (old.state, new.state) == ("superseded", "draft")
     replaced = preview_update(mail_bot, fake_slack, old.id, ":pencil2: Replaced")
     assert action_ids(blocks_of(replaced)) == []
+    # The old draft still holds the old phone number, no longer among the case's details: the
+    # replaced preview keeps the content as it was posted, hidden then, not recomposed.
+    assert "555-555-0102" not in dumps(replaced.body) and "•••" in dumps(replaced.body)
     edited = [e for e in events(mail_bot, case_id) if e.kind == "details_edited"]
     assert edited[0].detail == {"fields": ["description", "end_user_phone"]}
 
