@@ -328,6 +328,24 @@ def refresh_preview(session: Session, *, draft_id: int, case_id: int, now: datet
     enqueue(session, kind=PREVIEW, case_id=case_id, payload={"draft_id": draft_id}, now=now)
 
 
+def _moved_on(
+    session: Session, row: EmailDraft, *, kind: str, actor: str, via: Via, now: datetime, **detail
+) -> None:
+    """A draft changed state: keep it, edit its preview to match, and record it in the history."""
+    session.add(row)
+    refresh_preview(session, draft_id=row.id, case_id=row.case_id, now=now)
+    session.add(
+        CaseEvent(
+            case_id=row.case_id,
+            at=now,
+            actor=actor,
+            kind=kind,
+            via=via.value,
+            detail={"purpose": row.purpose, "draft": row.id, **detail},
+        )
+    )
+
+
 @dataclass
 class PreviewEditor:
     """The outbox handler that edits a draft's preview in place."""
@@ -612,17 +630,14 @@ def _queue(services: Services, act: DraftAct) -> Result:
         raise DraftError(str(exc)) from None
     row.state, row.queued_by, row.queued_at = "queued", actor.user_id, now
     row.message_id, row.outbox_id, row.error = message_id, item.id, None
-    session.add(row)
-    refresh_preview(session, draft_id=row.id, case_id=case.id, now=now)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=actor.user_id,
-            kind="email_queued",
-            via=Via.BUTTON.value,
-            detail={"purpose": row.purpose, "draft": row.id, "to": list(row.to)},
-        )
+    _moved_on(
+        session,
+        row,
+        kind="email_queued",
+        actor=actor.user_id,
+        via=Via.BUTTON,
+        now=now,
+        to=list(row.to),
     )
     delivery.post_in_thread(
         session,
@@ -637,17 +652,14 @@ def _hand_off_manually(services: Services, act: DraftAct) -> Result:
     """No SMTP here: the person sends it themselves; the case records a manual hand-off."""
     session, row, case, actor, now = act.session, act.row, act.case, act.actor, act.now
     row.state, row.queued_by, row.queued_at = "manual", actor.user_id, now
-    session.add(row)
-    refresh_preview(session, draft_id=row.id, case_id=case.id, now=now)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=actor.user_id,
-            kind="email_manual",
-            via=Via.BUTTON.value,
-            detail={"purpose": row.purpose, "draft": row.id, "to": list(row.to)},
-        )
+    _moved_on(
+        session,
+        row,
+        kind="email_manual",
+        actor=actor.user_id,
+        via=Via.BUTTON,
+        now=now,
+        to=list(row.to),
     )
     private = private_values(act.playbook, case.fields or {})
     delivery.post_in_thread(
@@ -710,19 +722,16 @@ def email_sent(services: Services, session: Session, item: OutboxItem, result: d
     now = services.clock.now()
     row.state, row.sent_at = "sent", now
     row.message_id = result.get("message_id") or row.message_id
-    session.add(row)
-    refresh_preview(session, draft_id=row.id, case_id=row.case_id, now=now)
     case = get_case(session, case_id=row.case_id, lock=True)
     playbook = services.playbooks.get(case.playbook_id)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=row.queued_by or "bot",
-            kind="email_sent",
-            via="email",
-            detail={"purpose": row.purpose, "draft": row.id, "message_id": row.message_id},
-        )
+    _moved_on(
+        session,
+        row,
+        kind="email_sent",
+        actor=row.queued_by or "bot",
+        via=Via.EMAIL,
+        now=now,
+        message_id=row.message_id,
     )
     receiver = playbook.receiver.name if playbook else case.playbook_id
     delivery.post_in_thread(
@@ -739,17 +748,14 @@ def email_given_up(services: Services, session: Session, item: OutboxItem, reaso
     if row is None:
         return
     row.state, row.error = "failed", reason[:2000]
-    session.add(row)
-    refresh_preview(session, draft_id=row.id, case_id=row.case_id, now=services.clock.now())
-    session.add(
-        CaseEvent(
-            case_id=row.case_id,
-            at=services.clock.now(),
-            actor="bot",
-            kind="email_failed",
-            via="email",
-            detail={"purpose": row.purpose, "draft": row.id, "reason": reason[:300]},
-        )
+    _moved_on(
+        session,
+        row,
+        kind="email_failed",
+        actor="bot",
+        via=Via.EMAIL,
+        now=services.clock.now(),
+        reason=reason[:300],
     )
 
 
