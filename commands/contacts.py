@@ -3,9 +3,8 @@ emergency route, ephemerally. Thin: parse, build, answer."""
 
 from __future__ import annotations
 
-from commands.escalate import CommandContext, Reply, Subcommand
-from slackbot.services import Services
-from slackbot.slack.contact_blocks import build_contacts_answer
+from commands.subcommands import CommandContext, Reply
+from slackbot.render.contact_blocks import build_contacts_answer
 
 CONTACTS_USAGE = "/escalate contacts [playbook]"
 
@@ -15,15 +14,3 @@ def handle_contacts(ctx: CommandContext) -> Reply:
     playbook_id = ctx.args[0] if ctx.args else None
     now = ctx.services.clock.now()
     return Reply(text=build_contacts_answer(ctx.services.playbooks, playbook_id, now))
-
-
-def register(services: Services) -> None:
-    """Add the subcommand to `/escalate`."""
-    services.extras["escalate"].add(
-        Subcommand(
-            "contacts",
-            CONTACTS_USAGE,
-            "who to reach at the receiving side, their hours, the emergency route",
-            handle_contacts,
-        )
-    )

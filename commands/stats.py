@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from apscheduler.triggers.cron import CronTrigger
-
-from commands.escalate import CommandContext, Reply, Subcommand
+from commands.subcommands import CommandContext, Reply
 from slackbot.domain.stats import render_report
-from slackbot.services import Services
 from slackbot.usecases.reports import (
     build_period_report,
     period_for,
-    post_weekly_report,
-    report_zone,
 )
 
 
@@ -27,18 +22,3 @@ def handle_stats(ctx: CommandContext) -> Reply:
     previous = "last" in words or "previous" in words
     period = period_for(ctx.services, kind=kind, previous=previous, now=ctx.services.clock.now())
     return Reply(text=render_report(build_period_report(ctx.services, period)))
-
-
-def register(services: Services) -> None:
-    """Add the subcommand, and the Monday-morning post when WEEKLY_REPORT_CHANNEL is set."""
-    services.extras["escalate"].add(
-        Subcommand(
-            "stats",
-            "/escalate stats [week|month] [last]",
-            "opened and closed cases by team and category",
-            handle_stats,
-        )
-    )
-    if services.settings.weekly_report_channel:
-        trigger = CronTrigger(day_of_week="mon", hour=8, minute=0, timezone=report_zone(services))
-        services.extras.setdefault("cron_jobs", {})["weekly_report"] = (trigger, post_weekly_report)

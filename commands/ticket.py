@@ -2,27 +2,24 @@
 
 The same update as the root message's **Add update** form, typed: only the case's tier
 responders may do it. Membership look-ups may take longer than Slack's 3 seconds, so the answer
-goes first and the work runs in a thread; the case thread (or a denial only the asker sees)
-says how it went.
+goes first and the work runs on the listener executor (which shutdown waits for); the case
+thread (or a denial only the asker sees) says how it went.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session
 
-from commands.escalate import CommandContext, Reply, Subcommand
+from commands.subcommands import CommandContext, Reply
 from slackbot.domain.cases import case_key, parse_case_key
 from slackbot.domain.mrkdwn import escape
 from slackbot.domain.status_machine import Via
 from slackbot.domain.updates import Update, validate_update
-from slackbot.services import Services
-from slackbot.slack.cases import with_members
+from slackbot.usecases.actors import with_members
+from slackbot.usecases.cases import find_case
 from slackbot.usecases.move_case import Outcome, add_update
-from storage.repositories import get_case
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +59,7 @@ def _tell(ctx: CommandContext, text: str) -> None:
 
 
 def handle_ticket(ctx: CommandContext) -> Reply:
-    """Check the words and the case, answer at once, record the ticket in a thread."""
+    """Check the words and the case, answer at once, record the ticket after the answer."""
     case_id = parse_case_key(ctx.args[0]) if ctx.args else None
     ticket = " ".join(ctx.args[1:])
     if case_id is None or not ticket:
@@ -71,22 +68,11 @@ def handle_ticket(ctx: CommandContext) -> Reply:
     if update is None:
         why = errors.get("vendor_ticket") or next(iter(errors.values()))
         return Reply(text=f":warning: {why} Nothing changed. {USAGE_TEXT}")
-    with Session(ctx.services.engine) as session:
-        case = get_case(session, case_id=case_id)
-    if case is None:
+    if find_case(ctx.services, case_id) is None:
         return Reply(text=f"There is no case {case_key(case_id)}. {USAGE_TEXT}")
     # Slack wants its answer within 3 seconds; membership look-ups may be slower.
-    threading.Thread(
-        target=_record, args=(ctx, case_id, update), name=f"ticket-{case_key(case_id)}", daemon=True
-    ).start()
+    ctx.services.listener_executor.submit(_record, ctx, case_id, update)
     return Reply(
         text=f"Recording vendor ticket {escape(update.vendor_ticket)} on {case_key(case_id)}; "
         "the case thread will say."
-    )
-
-
-def register(services: Services) -> None:
-    """Add the subcommand to `/escalate`."""
-    services.extras["escalate"].add(
-        Subcommand("ticket", TICKET_USAGE, "record the vendor's ticket number", handle_ticket)
     )

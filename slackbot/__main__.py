@@ -6,8 +6,14 @@ import logging
 import signal
 import sys
 
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from slackbot.app import build_app
 from slackbot.config import ConfigError, load_settings
 from slackbot.domain.playbooks import PlaybookError
+from slackbot.scheduler import build_scheduler
+from slackbot.server import create_server, stop_server
+from slackbot.wiring import build_services
 
 log = logging.getLogger("slackbot")
 
@@ -27,10 +33,6 @@ def main(argv: list[str] | None = None) -> int:
     # request headers: keep them at INFO or above whatever LOG_LEVEL says.
     for noisy in ("slack_sdk", "slack_bolt", "urllib3", "pypd"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
-    from slackbot.app import build_app
-    from slackbot.scheduler import build_scheduler
-    from slackbot.services import build_services
-
     try:
         services = build_services(settings)
     except PlaybookError as exc:
@@ -53,12 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     log.info("starting in %s mode: %r", settings.slack_mode, settings)
     try:
         if settings.slack_mode == "socket":
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
             SocketModeHandler(app, settings.slack_app_token).start()
         else:
-            from slackbot.server import create_server, stop_server
-
             server = create_server(app, services, host="0.0.0.0", port=settings.port)
             signal.signal(signal.SIGTERM, lambda *_: stop_server(server))
             log.info("listening on port %s", server.effective_port)
@@ -68,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         scheduler.shutdown(wait=False)
         # Work acked to Slack but not yet done finishes; anything unsent stays in the outbox.
-        services.extras["listener_executor"].shutdown(wait=True)
+        services.listener_executor.shutdown(wait=True)
     return 0
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from dotenv import load_dotenv
+
 from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -113,8 +115,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     """Validate the environment into Settings; `.env` fills only variables not already set."""
     if env is None:
         if dotenv:
-            from dotenv import load_dotenv
-
             load_dotenv(Path.cwd() / ".env", override=False)
         env = os.environ
 

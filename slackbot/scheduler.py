@@ -1,4 +1,4 @@
-"""Scheduled jobs (APScheduler): the outbox retry tick and whatever features add."""
+"""Scheduled jobs (APScheduler): the tick jobs and cron jobs the composition root listed."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from slackbot.services import Services
+from slackbot.services import Job, Services
 
 log = logging.getLogger(__name__)
-
-Job = Callable[[Services], object]
 
 
 def _safe(name: str, job: Job, services: Services) -> Callable[[], None]:
@@ -25,16 +23,9 @@ def _safe(name: str, job: Job, services: Services) -> Callable[[], None]:
     return run
 
 
-def tick_jobs(services: Services) -> dict[str, Job]:
-    """The jobs run on every tick, by name; features add theirs to services.extras['jobs']."""
-    jobs: dict[str, Job] = {"outbox": lambda s: s.outbox.deliver_due()}
-    jobs.update(services.extras.get("jobs", {}))
-    return jobs
-
-
 def run_tick(services: Services) -> None:
     """Run every tick job once, in order (tests and benchmarks call this directly)."""
-    for name, job in tick_jobs(services).items():
+    for name, job in services.tick_jobs.items():
         _safe(name, job, services)()
 
 
@@ -49,7 +40,7 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
     interval = timedelta(seconds=services.settings.scheduler_interval_seconds)
-    for name, job in tick_jobs(services).items():
+    for name, job in services.tick_jobs.items():
         scheduler.add_job(
             _safe(name, job, services),
             "interval",
@@ -57,6 +48,6 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
             id=name,
             name=name,
         )
-    for name, (trigger, job) in services.extras.get("cron_jobs", {}).items():
+    for name, (trigger, job) in services.cron_jobs.items():
         scheduler.add_job(_safe(name, job, services), trigger, id=name, name=name)
     return scheduler

@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress.server import create_server as waitress_server
 
 from slackbot.services import Services
 from storage.db import ping
@@ -44,8 +45,6 @@ def make_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes]
 
 def create_server(app: App, services: Services, *, host: str, port: int, threads: int = 8):
     """A waitress server for the WSGI app (call `.run()`; `.effective_port` tells the port)."""
-    from waitress.server import create_server as waitress_server
-
     return waitress_server(make_wsgi_app(app, services), host=host, port=port, threads=threads)
 
 

@@ -1,32 +1,45 @@
-"""The composition root's product: everything a listener or job needs, built once and injected."""
+"""The composition root's product: everything a listener, use case or job needs, built once by
+`slackbot.wiring.build_services` and handed to listeners through Bolt's context.
+
+Typed fields, no registry: what exists is what is listed here. Collaborator types are imported
+for type checking only, so that use cases can take a `Services` without importing adapters.
+"""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from sqlalchemy.engine import Engine
 
 from slackbot.config import Settings
-from slackbot.domain.clock import Clock, SystemClock
-from slackbot.domain.playbooks import Playbooks, load_playbooks
-from slackbot.outbox import Outbox
-from storage.db import make_engine
-from storage.migrate import upgrade
+from slackbot.domain.clock import Clock
+from slackbot.domain.playbooks import Playbooks
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from apscheduler.triggers.base import BaseTrigger
+    from slack_sdk import WebClient
+    from sqlmodel import Session
+
+    from commands.subcommands import Subcommand
+    from slackbot.outbound.members import MemberDirectory
+    from slackbot.outbound.pagerduty import PagerDuty
+    from slackbot.outbound.slack import SlackPoster
+    from slackbot.usecases.outbox import Outbox
+    from storage.models import Case
+
+#: A scheduled job: takes the services, returns anything (a count, for tests and logs).
+Job = Callable[["Services"], Any]
+#: Runs after every change to a case, in the changing transaction: fn(session, case, now).
+CaseHook = Callable[["Session", "Case", datetime], None]
 
 
 @dataclass
 class Services:
-    """Settings, clock, database, playbooks, Slack client and outbox, shared by every listener."""
+    """Settings, clock, database, playbooks, Slack, outbox and the adapters, shared by all."""
 
     settings: Settings
     clock: Clock
@@ -34,52 +47,15 @@ class Services:
     playbooks: Playbooks
     slack: WebClient
     outbox: Outbox
-    #: Feature-specific collaborators (mailer, pager, …) keyed by name.
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-def make_slack_client(settings: Settings) -> WebClient:
-    """A Web API client pointed at SLACK_API_URL that honours 429 Retry-After and retries blips."""
-    return WebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
-
-
-def build_services(
-    settings: Settings,
-    *,
-    clock: Clock | None = None,
-    engine: Engine | None = None,
-    migrate: bool = True,
-) -> Services:
-    """Wire the services from settings; run migrations unless told not to."""
-    from slackbot.outbound import attachments, email, paging
-    from slackbot.slack import delivery
-    from slackbot.usecases import deadlines, vendor_email
-
-    engine = engine or make_engine(settings.database_url)
-    if migrate:
-        upgrade(engine)
-    clock = clock or SystemClock()
-    services = Services(
-        settings=settings,
-        clock=clock,
-        engine=engine,
-        playbooks=load_playbooks(settings.playbooks_path),
-        slack=make_slack_client(settings),
-        outbox=Outbox(engine, clock),
-    )
-    delivery.register(services)
-    email.register(services)
-    attachments.register(services)
-    vendor_email.register(services)
-    deadlines.register(services)
-    paging.register(services)
-    return services
+    poster: SlackPoster
+    members: MemberDirectory
+    pager: PagerDuty
+    #: Bolt's listener executor: work acknowledged to Slack runs here, and shutdown waits for it.
+    listener_executor: ThreadPoolExecutor
+    case_hooks: list[CaseHook] = field(default_factory=list)
+    #: Run every SCHEDULER_INTERVAL_SECONDS, by name, in order.
+    tick_jobs: dict[str, Job] = field(default_factory=dict)
+    #: Run on their own trigger (e.g. Monday 08:00), by name.
+    cron_jobs: dict[str, tuple[BaseTrigger, Job]] = field(default_factory=dict)
+    #: `/escalate <word>` subcommands, by word.
+    subcommands: dict[str, Subcommand] = field(default_factory=dict)

@@ -20,7 +20,8 @@ from sqlalchemy.exc import OperationalError
 from slackbot.app import build_app
 from slackbot.config import Settings, load_settings
 from slackbot.domain.clock import FixedClock
-from slackbot.services import Services, build_services
+from slackbot.services import Services
+from slackbot.wiring import build_services
 from storage.db import make_engine
 from tests.fakes.signed import SlackSender
 from tests.fakes.slack_api import FakeSlack, start_fake_slack
@@ -143,7 +144,7 @@ class Bot:
         stop_server(self.server)
         self.thread.join(timeout=5)
         # Let listener work that is still delivering finish before the database goes away.
-        self.services.extras["listener_executor"].shutdown(wait=True)
+        self.services.listener_executor.shutdown(wait=True)
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ import pytest
 from sqlmodel import Session
 
 from slackbot.config import load_settings
-from slackbot.outbound.email import EmailRejected, queue_email
-from slackbot.services import build_services
+from slackbot.domain.email import EmailRejected
+from slackbot.usecases.emails import queue_email
+from slackbot.wiring import build_services
 from storage.models import OutboxItem
 from tests.conftest import base_env, smtp_env
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from slackbot.outbox import Outbox, PermanentFailure, RetryLater, enqueue
+from slackbot.effects import PermanentFailure, RetryLater
+from slackbot.usecases.outbox import Outbox, enqueue
 from storage.migrate import upgrade
 from storage.models import OutboxItem
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from slackbot.domain.cases import CaseStatus
+from slackbot.domain.errors import UserFacingError
 from slackbot.domain.mrkdwn import mention
 from slackbot.domain.playbooks import Playbook, Tier
 
@@ -59,6 +60,12 @@ class Via(StrEnum):
     MODAL = "modal"
     #: Followed from an email the bot sent (the hand-off moves the case to the vendor).
     EMAIL = "email"
+    #: The bot's own clocks (reminders, the unreachable close).
+    SCHEDULER = "scheduler"
+    #: The emergency flow (paging, acknowledgements).
+    EMERGENCY = "emergency"
+    #: PagerDuty said so (an incident acknowledged there).
+    PAGERDUTY = "pagerduty"
 
 
 S = CaseStatus
@@ -111,7 +118,7 @@ TRANSITIONS: Mapping[tuple[CaseStatus, Action], CaseStatus] = {
 }
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(UserFacingError):
     """The move is not allowed from where the case stands; `reason` says why, for people."""
 
     def __init__(self, reason: str) -> None:

@@ -15,32 +15,28 @@ from __future__ import annotations
 import http.client
 import re
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from slackbot.outbox import PermanentFailure, RetryLater
-
-if TYPE_CHECKING:
-    from slackbot.services import Services
-
-MB = 1024 * 1024
-#: Slack's file_input takes at most 10 files of at most 10 MB each
-#: (https://docs.slack.dev/reference/block-kit/block-elements/file-input-element).
-MAX_FILES = 10
-MAX_FILE_BYTES = 10 * MB
-#: Common SMTP size limits (Gmail, Outlook.com, many hosted servers) are 25 MB, measured on the
-#: message as sent. Base64 turns every 3 bytes into 4 and adds a CRLF every 76 characters, so
-#: attachments grow by about 37%: 17 MB of files is about 24.4 million bytes on the wire, which
-#: leaves room for the text, HTML and headers. (20 MB would be about 28.7 million: refused.)
-MAX_TOTAL_BYTES = 17 * MB
+from slackbot.domain.attachments import (
+    MAX_FILE_BYTES,
+    MAX_TOTAL_BYTES,
+    MB,
+    attachment_problems,
+    clean_filename,
+    megabytes,
+)
+from slackbot.domain.attachments import (
+    label as file_label,
+)
+from slackbot.effects import PermanentFailure, RetryLater
 
 #: (connect, read) seconds for one download; a whole download may take at most DOWNLOAD_DEADLINE.
 TIMEOUT = (3.05, 30.0)
@@ -48,10 +44,7 @@ DOWNLOAD_DEADLINE = 120.0
 CHUNK_BYTES = 64 * 1024
 MAX_REDIRECTS = 3
 SLACK_FILE_HOSTS = ("slack.com", "slack-edge.com")
-
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]+")
 _MIMETYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-_MAX_NAME = 150
 
 #: Slack errors that no retry will fix, and what to tell the person who attached the file.
 _PERMANENT_ERRORS = {
@@ -66,56 +59,6 @@ _PERMANENT_ERRORS = {
     "token_revoked": "cannot be read: the bot token was revoked (token_revoked)",
     "account_inactive": "cannot be read: the bot's account is inactive (account_inactive)",
 }
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / MB:.1f} MB"
-
-
-def _size(descriptor: dict[str, Any]) -> int:
-    size = descriptor.get("size")
-    return size if isinstance(size, int) and size > 0 else 0
-
-
-def clean_filename(name: str | None, *, fallback: str = "attachment") -> str:
-    """A file name safe for a MIME header and any mail client's disk: no line breaks or paths."""
-    cleaned = _UNSAFE_NAME.sub(" ", name or "")
-    cleaned = cleaned.replace("/", "_").replace("\\", "_")
-    cleaned = " ".join(cleaned.split()).lstrip(". ")
-    if len(cleaned) > _MAX_NAME:
-        stem, dot, extension = cleaned.rpartition(".")
-        if dot and 0 < len(extension) <= 10:
-            cleaned = stem[: _MAX_NAME - len(extension) - 1].rstrip() + "." + extension
-        else:
-            cleaned = cleaned[:_MAX_NAME].rstrip()
-    return cleaned or fallback
-
-
-def _label(descriptor: dict[str, Any]) -> str:
-    return clean_filename(descriptor.get("name"), fallback=str(descriptor.get("id") or "a file"))
-
-
-def attachment_problems(attachments: Sequence[dict[str, Any]]) -> list[str]:
-    """Sentences saying why these attachments would be refused; empty when they can be sent."""
-    problems: list[str] = []
-    if len(attachments) > MAX_FILES:
-        problems.append(
-            f"{len(attachments)} files are attached; at most {MAX_FILES} can be sent with one "
-            f"email: remove {len(attachments) - MAX_FILES}"
-        )
-    for descriptor in attachments:
-        if _size(descriptor) > MAX_FILE_BYTES:
-            problems.append(
-                f"“{_label(descriptor)}” is {_megabytes(_size(descriptor))}; attachments may be "
-                f"at most {MAX_FILE_BYTES // MB} MB each: remove it or attach a smaller one"
-            )
-    total = sum(_size(descriptor) for descriptor in attachments)
-    if total > MAX_TOTAL_BYTES:
-        problems.append(
-            f"the attachments add up to {_megabytes(total)}; one email can carry at most "
-            f"{MAX_TOTAL_BYTES // MB} MB: remove some or attach smaller ones"
-        )
-    return problems
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -262,7 +205,7 @@ class SlackFiles:
                 "the app has the files:read scope"
             )
         too_large = PermanentFailure(
-            f"the attachment “{label}” is larger than the {_megabytes(limit)} an attachment may "
+            f"the attachment “{label}” is larger than the {megabytes(limit)} an attachment may "
             "be: remove it or attach a smaller one"
         )
         declared = response.headers.get("Content-Length", "")
@@ -312,7 +255,7 @@ class AttachmentPreparer:
             raise PermanentFailure("; ".join(problems))
         total = 0
         for descriptor in attachments:
-            label = _label(descriptor)
+            label = file_label(descriptor)
             file_id = str(descriptor.get("id") or "")
             if not file_id:
                 raise PermanentFailure(f"the attachment “{label}” has no Slack file id")
@@ -332,16 +275,3 @@ class AttachmentPreparer:
                 subtype,
                 filename=clean_filename(descriptor.get("name") or download.info.get("name")),
             )
-
-
-def register(services: Services) -> AttachmentPreparer:
-    """Attach intake files to outgoing emails (call after `email.register`)."""
-    files = SlackFiles(
-        services.slack,
-        token=services.settings.slack_bot_token,
-        api_url=services.settings.slack_api_url,
-    )
-    preparer = AttachmentPreparer(files)
-    services.extras["email_delivery"].preparers.append(preparer)
-    services.extras["slack_files"] = files
-    return preparer

@@ -20,10 +20,13 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pypd
 import requests
+
+from slackbot.effects import PermanentFailure, RetryLater, backoff
 
 if TYPE_CHECKING:
     from slackbot.config import Settings
@@ -230,6 +233,28 @@ class PagerDuty:
         validate_event(event)
         result = self._events.create(data=event)
         return result if isinstance(result, dict) else {}
+
+    def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Send one event for the outbox: a transient failure is RetryLater (honouring
+        PagerDuty's Retry-After), a refusal PermanentFailure with PagerDuty's message."""
+        try:
+            answer = self.send(event)
+        except PagerDutyTransient as exc:
+            after = None
+            if exc.retry_after:
+                after = max(backoff(1), timedelta(seconds=exc.retry_after))
+            raise RetryLater(exc.reason, after) from None
+        except PagerDutyRejected as exc:
+            raise PermanentFailure(exc.reason) from None
+        return {"status": answer.get("status"), "dedup_key": answer.get("dedup_key")}
+
+    def look_up(self, dedup_key: str) -> IncidentStatus | None:
+        """The incident's status, or None when PagerDuty has none or cannot say just now."""
+        try:
+            return self.incident_status(dedup_key)
+        except PagerDutyError as exc:
+            log.warning("could not read the PagerDuty incident: %s", exc.reason)
+            return None
 
     def incident_status(self, dedup_key: str) -> IncidentStatus | None:
         """The incident whose alert has this dedup key, or None if PagerDuty has none."""

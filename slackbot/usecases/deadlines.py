@@ -41,14 +41,16 @@ from slackbot.domain.deadlines import (
 from slackbot.domain.deadlines import (
     Deadline as SlaClock,
 )
+from slackbot.domain.errors import UserFacingError
 from slackbot.domain.handoff import Purpose
 from slackbot.domain.mrkdwn import escape
 from slackbot.domain.playbooks import Playbook
 from slackbot.domain.status_machine import Action, CaseState, IllegalTransition
 from slackbot.domain.status_machine import apply as apply_move
-from slackbot.slack import delivery
-from slackbot.slack.reminders import build_reminder, build_unreachable_note
-from slackbot.usecases.hooks import case_changed, on_case_changed
+from slackbot.render.reminders import build_reminder, build_unreachable_note
+from slackbot.usecases import slack_posts
+from slackbot.usecases.drafts import request_draft
+from slackbot.usecases.hooks import case_changed
 from storage.db import is_sqlite, write_session
 from storage.models import Case, CaseEvent, Deadline
 from storage.repositories import get_case
@@ -162,7 +164,7 @@ def announce_processing_window(
     estimate = processing_estimate(playbook, clock_state(session, case))
     if estimate is None:
         return
-    delivery.post_in_thread(
+    slack_posts.post_in_thread(
         session,
         case_id=case.id,
         now=now,
@@ -293,7 +295,7 @@ def _remind(
     audience = reminder_audience(playbook, owner_id=case.owner_id, tier=case.tier, miss=miss)
     text = reminder_text(clock.kind, due_at=since, now=now, miss=row.misses)
     mentions = " ".join(audience.mentions)
-    delivery.post_in_thread(
+    slack_posts.post_in_thread(
         session,
         case_id=case.id,
         now=now,
@@ -371,7 +373,7 @@ def close_unreachable(session: Session, case: Case, playbook: Playbook, now: dat
         after=playbook.sla.unreachable_close,
         vendor=playbook.receiver.name,
     )
-    delivery.post_in_thread(
+    slack_posts.post_in_thread(
         session,
         case_id=case.id,
         now=now,
@@ -385,7 +387,7 @@ def close_unreachable(session: Session, case: Case, playbook: Playbook, now: dat
 # --- actions from the reminder's buttons -----------------------------------------------------
 
 
-class ReminderError(Exception):
+class ReminderError(UserFacingError):
     """A button press that cannot be honoured; the message says why, to the presser."""
 
 
@@ -434,7 +436,7 @@ def snooze(
                 detail={"deadline": row.kind, "choice": choice.value, "until": until.isoformat()},
             )
         )
-        delivery.post_ephemeral(
+        slack_posts.post_ephemeral(
             session,
             user=user_id,
             channel=channel,
@@ -461,6 +463,12 @@ def overdue(session: Session, now: datetime, *, limit: int = 50) -> list[Overdue
         Overdue(case, DeadlineKind(row.kind), ensure_utc(row.expires_at), row.misses)
         for row, case in session.exec(statement).all()
     ]
+
+
+def overdue_items(services, now: datetime, *, limit: int = 50) -> list[Overdue]:
+    """Expired clocks of open cases, oldest first, in a read transaction of their own."""
+    with Session(services.engine) as session:
+        return overdue(session, now, limit=limit)
 
 
 def describe_case(case: Case) -> str:
@@ -498,8 +506,6 @@ def suggest_leadership(services, *, case_id: int, user_id: str, channel: str | N
 
 
 def _draft(services, *, case_id: int, user_id: str, channel: str | None, purpose, kind) -> bool:
-    from slackbot.usecases.vendor_email import request_draft
-
     now = services.clock.now()
     with write_session(services.engine) as session:
         case = get_case(session, case_id=case_id)
@@ -516,7 +522,7 @@ def _draft(services, *, case_id: int, user_id: str, channel: str | None, purpose
                 if not contacts
                 else f"no email address for {escape(playbook.receiver.name)}"
             )
-            delivery.post_ephemeral(
+            slack_posts.post_ephemeral(
                 session,
                 user=user_id,
                 channel=channel,
@@ -559,7 +565,7 @@ def record_callback_done(services, *, case_id: int, user_id: str) -> None:
         )
         session.flush()
         sync_deadlines(session, case, playbook, now)
-        delivery.post_in_thread(
+        slack_posts.post_in_thread(
             session,
             case_id=case.id,
             now=now,
@@ -568,12 +574,8 @@ def record_callback_done(services, *, case_id: int, user_id: str) -> None:
     services.outbox.kick()
 
 
-def register(services) -> None:
-    """Keep every case's deadlines in step with it, whichever use case changes it."""
-
-    def sync_on_change(session: Session, case: Case, now: datetime) -> None:
-        playbook = services.playbooks.get(case.playbook_id)
-        if playbook is not None:
-            sync_deadlines(session, case, playbook, now)
-
-    on_case_changed(services, sync_on_change)
+def sync_on_change(services, session: Session, case: Case, now: datetime) -> None:
+    """Case hook: keep the case's deadlines in step with it, whichever use case changed it."""
+    playbook = services.playbooks.get(case.playbook_id)
+    if playbook is not None:
+        sync_deadlines(session, case, playbook, now)

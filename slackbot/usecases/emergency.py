@@ -18,25 +18,26 @@ from sqlmodel import Session, select
 from slackbot.domain import emergency as em
 from slackbot.domain.cases import CaseStatus, Priority
 from slackbot.domain.clock import ensure_utc
+from slackbot.domain.errors import UserFacingError
 from slackbot.domain.mrkdwn import one_line
 from slackbot.domain.playbooks import Playbook
-from slackbot.outbound.email import queue_email
-from slackbot.outbox import enqueue
+from slackbot.domain.vocabulary import OutboxKind
+from slackbot.render import emergency_blocks as eb
 from slackbot.services import Services
-from slackbot.slack import delivery
-from slackbot.slack import emergency_blocks as eb
+from slackbot.usecases import slack_posts
+from slackbot.usecases.emails import queue_email
+from slackbot.usecases.outbox import enqueue
 from storage.db import write_session
 from storage.models import Case, CaseEvent, OutboxItem, Page
-from storage.repositories import get_case
+from storage.repositories import case_for_message, get_case
 
 log = logging.getLogger(__name__)
 
-PAGERDUTY = "pagerduty"
 #: Outbox states of a route's item, as the page shows them.
 ROUTE_STATES = {"pending": "queued", "in_flight": "sending", "done": "sent", "failed": "failed"}
 
 
-class NotPaged(Exception):
+class NotPaged(UserFacingError):
     """The page cannot go out; the message says why (shown to the person paging)."""
 
 
@@ -71,6 +72,21 @@ def case_exists(services: Services, case_id: int) -> Case | None:
         return get_case(session, case_id=case_id)
 
 
+def modal_for(services: Services, *, channel: str, case_id: int | None) -> dict[str, Any] | None:
+    """The emergency modal: the case's own playbook first; None when nobody can be paged."""
+    playbooks = [pb for pb in services.playbooks if pb.emergency is not None]
+    if case_id is not None:
+        case = case_exists(services, case_id)
+        if case is not None:
+            own = [pb for pb in playbooks if pb.id == case.playbook_id]
+            playbooks = own or playbooks
+    if not playbooks:
+        return None
+    return eb.build_emergency_modal(
+        playbooks, now=services.clock.now(), origin_channel=channel, case_id=case_id
+    )
+
+
 # --- paging -----------------------------------------------------------------------------------
 
 
@@ -95,7 +111,7 @@ def page_details(page: Page, playbook: Playbook, thread_url: str | None = None) 
 def _queue_trigger(session: Session, page: Page, *, now: datetime, revision: int) -> None:
     enqueue(
         session,
-        kind=PAGERDUTY,
+        kind=OutboxKind.PAGERDUTY,
         case_id=page.case_id,
         payload={"page_id": page.id, "action": em.EventAction.TRIGGER.value},
         now=now,
@@ -125,11 +141,11 @@ def queue_page_email(
     )
     if page.email_message_id is None:
         page.email_message_id = item.payload["message_id"]
-    _set_route(page, em.PageRoute.EMAIL, "queued", item_id=item.id)
+    set_route(page, em.PageRoute.EMAIL, "queued", item_id=item.id)
     return item
 
 
-def _set_route(page: Page, route: str, state: str, *, item_id: int | None = None) -> None:
+def set_route(page: Page, route: str, state: str, *, item_id: int | None = None) -> None:
     routes = dict(page.routes or {})
     routes[route] = state
     if item_id is not None:
@@ -175,7 +191,7 @@ def _open_emergency_case(
             detail={"playbook": playbook.id, "emergency": True},
         )
     )
-    delivery.post_root(session, case_id=case.id, now=now)
+    slack_posts.post_root(session, case_id=case.id, now=now)
     return case
 
 
@@ -256,13 +272,13 @@ def page_on_call(
         routes = em.routes(emergency)
         if em.PageRoute.PAGERDUTY in routes:
             _queue_trigger(session, page, now=now, revision=page.updates)
-            _set_route(page, em.PageRoute.PAGERDUTY, "queued")
+            set_route(page, em.PageRoute.PAGERDUTY, "queued")
         if em.PageRoute.EMAIL in routes:
             queue_page_email(services, session, page, playbook, now=now)
         session.add(page)
         session.flush()
         text, body = eb.build_page_message(page, playbook, updated=action is em.PageAction.UPDATE)
-        delivery.post_in_thread(
+        slack_posts.post_in_thread(
             session,
             case_id=case.id,
             now=now,
@@ -272,7 +288,7 @@ def page_on_call(
         )
         if origin_channel:
             done = "Updated the page" if action is em.PageAction.UPDATE else "Paged on-call"
-            delivery.post_ephemeral(
+            slack_posts.post_ephemeral(
                 session,
                 user=user_id,
                 channel=origin_channel,
@@ -344,13 +360,13 @@ def acknowledge_pages(
             if via != "pagerduty" and em.PageRoute.PAGERDUTY in (page.routes or {}):
                 enqueue(
                     session,
-                    kind=PAGERDUTY,
+                    kind=OutboxKind.PAGERDUTY,
                     case_id=case_id,
                     payload={"page_id": page.id, "action": em.EventAction.ACKNOWLEDGE.value},
                     now=now,
                     dedup_key=f"page-pd:{page.id}:acknowledge",
                 )
-            delivery.post_in_thread(
+            slack_posts.post_in_thread(
                 session,
                 case_id=case_id,
                 now=now,
@@ -366,8 +382,6 @@ def acknowledge_by_reaction(
     services: Services, *, channel_id: str, ts: str, user_id: str, reaction: str
 ) -> int:
     """A reaction meaning "acknowledge" on any message of a paged case's thread."""
-    from storage.repositories import case_for_message
-
     with Session(services.engine) as session:
         case = case_for_message(session, channel_id=channel_id, ts=ts)
         if case is None:
@@ -400,7 +414,7 @@ def resolve_pages_for_case(session: Session, *, case_id: int, now: datetime) -> 
         if em.PageRoute.PAGERDUTY in (page.routes or {}):
             enqueue(
                 session,
-                kind=PAGERDUTY,
+                kind=OutboxKind.PAGERDUTY,
                 case_id=case_id,
                 payload={"page_id": page.id, "action": em.EventAction.RESOLVE.value},
                 now=now,
@@ -421,7 +435,7 @@ def sync_routes(services: Services, session: Session, page: Page, *, now: dateti
             if item.state == "pending" and item.attempts > 0:
                 state = "retrying"
             if routes.get(em.PageRoute.EMAIL) != state:
-                _set_route(page, em.PageRoute.EMAIL, state)
+                set_route(page, em.PageRoute.EMAIL, state)
             if item.last_error and item.state != "done":
                 page.last_error = f"email: {item.last_error}"[:2000]
     states = [
@@ -432,7 +446,7 @@ def sync_routes(services: Services, session: Session, page: Page, *, now: dateti
     all_down = bool(states) and all(state in ("retrying", "failed") for state in states)
     if all_down and page.both_down_at is None and page.resolved_at is None:
         page.both_down_at = now
-        delivery.post_in_thread(
+        slack_posts.post_in_thread(
             session,
             case_id=page.case_id,
             now=now,
@@ -460,11 +474,11 @@ def watch_pages(services: Services) -> int:
             )
         ).all()
         due = [(p.id, p.case_id, p.dedup_key, dict(p.routes or {})) for p in due]
-    pager = services.extras.get("pager")
+    pager = services.pager
     reminded = 0
     for page_id, case_id, dedup_key, routes in due:
         if pager is not None and pager.can_look_up and em.PageRoute.PAGERDUTY in routes:
-            status = _incident_status(pager, dedup_key)
+            status = pager.look_up(dedup_key)
             if status is not None and status.acknowledged:
                 acknowledge_pages(
                     services,
@@ -489,7 +503,7 @@ def watch_pages(services: Services) -> int:
             page.reminded_at = now
             session.add(page)
             text, body = eb.build_reminder(page, playbook)
-            delivery.post_in_thread(
+            slack_posts.post_in_thread(
                 session,
                 case_id=page.case_id,
                 now=now,
@@ -501,16 +515,6 @@ def watch_pages(services: Services) -> int:
             reminded += 1
     services.outbox.kick()
     return reminded
-
-
-def _incident_status(pager: Any, dedup_key: str):
-    from slackbot.outbound.pagerduty import PagerDutyError
-
-    try:
-        return pager.incident_status(dedup_key)
-    except PagerDutyError as exc:
-        log.warning("could not read the PagerDuty incident: %s", exc.reason)
-        return None
 
 
 def case_of_page(services: Services, page_id: int) -> int | None:

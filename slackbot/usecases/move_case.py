@@ -34,8 +34,9 @@ from slackbot.domain.status_machine import (
     undo,
 )
 from slackbot.domain.updates import Update
+from slackbot.render import case_blocks
 from slackbot.services import Services
-from slackbot.slack import case_blocks, delivery
+from slackbot.usecases import slack_posts
 from slackbot.usecases.hooks import case_changed
 from storage.db import write_session
 from storage.models import Case, CaseEvent, ProcessedEvent
@@ -132,7 +133,7 @@ def deny(
             detail={"action": what, "reason": reason},
         )
     )
-    delivery.post_ephemeral(
+    slack_posts.post_ephemeral(
         session,
         user=actor,
         channel=reply_to or case.channel_id,
@@ -286,7 +287,7 @@ def move_in_session(
     try:
         transition = apply(state, action, actor=actor.user_id, top_tier=playbook.top_tier)
     except IllegalTransition as exc:
-        delivery.post_ephemeral(
+        slack_posts.post_ephemeral(
             session,
             user=actor.user_id,
             channel=request.reply_to or case.channel_id,
@@ -322,14 +323,14 @@ def move_in_session(
         )
     )
     case_changed(services, session, case, now)
-    delivery.post_in_thread(
+    slack_posts.post_in_thread(
         session,
         case_id=case.id,
         now=now,
         text=case_blocks.build_move_note(transition, case.id, request.reason),
     )
     if transition.escalated:
-        delivery.post_in_thread(
+        slack_posts.post_in_thread(
             session,
             case_id=case.id,
             now=now,
@@ -436,7 +437,7 @@ def undo_reaction(
                 )
             )
             case_changed(services, session, case, now)
-            delivery.post_in_thread(
+            slack_posts.post_in_thread(
                 session,
                 case_id=case.id,
                 now=now,
@@ -502,7 +503,7 @@ def add_update(
                 )
             )
             case_changed(services, session, case, now)
-            delivery.post_in_thread(
+            slack_posts.post_in_thread(
                 session,
                 case_id=case.id,
                 now=now,

@@ -10,8 +10,7 @@ from slackbot.domain.handoff import Purpose
 from slackbot.domain.intake import playbook_values
 from slackbot.domain.playbooks import Playbook
 from slackbot.services import Services
-from slackbot.slack import delivery
-from slackbot.usecases import deadlines, vendor_email
+from slackbot.usecases import deadlines, drafts, slack_posts
 from storage.db import write_session
 from storage.models import Case, CaseEvent
 
@@ -63,9 +62,9 @@ def open_case(
             )
         )
         queue_case_thread(session, case=case, requester=requester, now=now)
-        if vendor_email.wants_handoff(playbook):
+        if drafts.wants_handoff(playbook):
             # The hand-off email is drafted at once and shown in the thread for a check.
-            vendor_email.request_draft(
+            drafts.request_draft(
                 session,
                 case_id=case.id,
                 purpose=Purpose.HANDOFF,
@@ -82,8 +81,8 @@ def open_case(
 
 def queue_case_thread(session, *, case: Case, requester: Requester | None, now) -> None:
     """Queue the root message, the details reply and (optionally) the agent's confirmation."""
-    delivery.post_root(session, case_id=case.id, now=now)
-    delivery.post_in_thread(
+    slack_posts.post_root(session, case_id=case.id, now=now)
+    slack_posts.post_in_thread(
         session,
         case_id=case.id,
         now=now,
@@ -91,7 +90,7 @@ def queue_case_thread(session, *, case: Case, requester: Requester | None, now) 
         dedup_key=f"case-details:{case.id}",
     )
     if requester is not None:
-        delivery.post_ephemeral(
+        slack_posts.post_ephemeral(
             session,
             user=requester.user_id,
             channel=requester.origin_channel,

@@ -10,9 +10,17 @@ from sqlmodel import Session, select
 
 from slackbot.domain.cases import CaseStatus
 from slackbot.domain.clock import ensure_utc
-from slackbot.domain.stats import CaseFacts, Period, Report, build_report, month_of, week_of
+from slackbot.domain.stats import (
+    CaseFacts,
+    Period,
+    Report,
+    build_report,
+    month_of,
+    render_report,
+    week_of,
+)
 from slackbot.services import Services
-from slackbot.slack import delivery
+from slackbot.usecases import slack_posts
 from storage.db import write_session
 from storage.models import Case
 
@@ -65,8 +73,6 @@ def build_period_report(services: Services, period: Period) -> Report:
 
 def post_weekly_report(services: Services) -> None:
     """Post last week's numbers to WEEKLY_REPORT_CHANNEL (once per week, whatever restarts)."""
-    from slackbot.domain.stats import render_report
-
     channel = services.settings.weekly_report_channel
     if not channel:
         return
@@ -74,7 +80,7 @@ def post_weekly_report(services: Services) -> None:
     period = period_for(services, kind="week", previous=True, now=now)
     text = render_report(build_period_report(services, period))
     with write_session(services.engine) as session:
-        delivery.post_to_channel(
+        slack_posts.post_to_channel(
             session,
             channel=channel,
             text=text,

@@ -28,9 +28,12 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from slackbot.domain.attachments import attachment_problems
 from slackbot.domain.cases import CaseStatus, case_key
 from slackbot.domain.clock import ensure_utc
 from slackbot.domain.deadlines import DeadlineKind
+from slackbot.domain.email import EmailRejected, new_message_id
+from slackbot.domain.errors import UserFacingError
 from slackbot.domain.handoff import (
     CaseFacts,
     Draft,
@@ -47,9 +50,12 @@ from slackbot.domain.handoff import (
 from slackbot.domain.mrkdwn import escape
 from slackbot.domain.playbooks import Playbook
 from slackbot.domain.status_machine import Action, IllegalTransition, Via, apply
-from slackbot.outbound.email import EmailRejected, new_message_id, queue_email
-from slackbot.outbox import RetryLater, enqueue
-from slackbot.slack import case_blocks, delivery, email_blocks
+from slackbot.domain.vocabulary import OutboxKind
+from slackbot.effects import RetryLater
+from slackbot.render import case_blocks, email_blocks
+from slackbot.usecases import slack_posts
+from slackbot.usecases.drafts import request_draft
+from slackbot.usecases.emails import queue_email
 from slackbot.usecases.hooks import case_changed
 from slackbot.usecases.move_case import (
     Actor,
@@ -59,6 +65,7 @@ from slackbot.usecases.move_case import (
     guard,
     move_in_session,
 )
+from slackbot.usecases.outbox import enqueue
 from storage.db import write_session
 from storage.models import Case, CaseEvent, EmailDraft, OutboxItem
 from storage.repositories import case_events, get_case
@@ -68,8 +75,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COMPOSE = "email.compose"
-PREVIEW = "email.preview"
+COMPOSE = OutboxKind.EMAIL_COMPOSE
+PREVIEW = OutboxKind.EMAIL_PREVIEW
 #: How long an edit of a preview waits for the preview itself to be posted.
 PREVIEW_WAIT = timedelta(seconds=2)
 PREVIEW_TRIES = 3
@@ -83,42 +90,11 @@ VENDOR_CLOCKS = ("vendor_ack", "progress_update", "contact_attempt")
 PROFILE_GIVE_UP = {"missing_scope", "user_not_found", "not_allowed_token_type", "invalid_auth"}
 
 
-class DraftError(Exception):
+class DraftError(UserFacingError):
     """A draft can't be acted on as asked; the message is for the person who tried."""
 
 
 # --- asking for a draft ----------------------------------------------------------------------
-
-
-def request_draft(
-    session: Session,
-    *,
-    case_id: int,
-    purpose: Purpose,
-    user_id: str,
-    now: datetime,
-    note: str | None = None,
-    dedup_key: str | None = None,
-) -> OutboxItem:
-    """Record, in the caller's transaction, that a draft of `purpose` should be composed."""
-    return enqueue(
-        session,
-        kind=COMPOSE,
-        case_id=case_id,
-        payload={
-            "case_id": case_id,
-            "purpose": purpose.value,
-            "user": user_id,
-            "note": note,
-        },
-        now=now,
-        dedup_key=dedup_key,
-    )
-
-
-def wants_handoff(playbook: Playbook) -> bool:
-    """Whether cases of this playbook are handed off by email."""
-    return bool(playbook.receiver.email) and playbook.receiver.kind in ("vendor", "partner")
 
 
 def ask_for_draft(
@@ -300,7 +276,7 @@ def store_draft(
     text, blocks_ = email_blocks.build_email_preview(
         row, receiver=playbook.receiver.name, private=draft.private_values
     )
-    delivery.post_in_thread(
+    slack_posts.post_in_thread(
         session,
         case_id=case.id,
         now=now,
@@ -365,9 +341,7 @@ class PreviewEditor:
             if isinstance(rendered, str):
                 return {"skipped": rendered}
             state, channel, ts, text, blocks_ = rendered
-            self.services.extras["slack_delivery"].update_message(
-                channel=channel, ts=ts, text=text, blocks=blocks_
-            )
+            self.services.poster.update(channel=channel, ts=ts, text=text, blocks=blocks_)
             with Session(self.services.engine) as session:
                 row = session.get(EmailDraft, draft_id)
                 if row is None or row.state == state:
@@ -432,7 +406,7 @@ class Composer:
     def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
         """Composing gave up (Slack kept failing): say so in the thread, with how to retry."""
         purpose = Purpose(item.payload["purpose"])
-        delivery.post_in_thread(
+        slack_posts.post_in_thread(
             session,
             case_id=item.payload["case_id"],
             now=self.services.clock.now(),
@@ -500,7 +474,7 @@ def _authorise(
 
 
 def _tell(session: Session, user: str, channel: str | None, case: Case, now, text: str) -> None:
-    delivery.post_ephemeral(
+    slack_posts.post_ephemeral(
         session, user=user, channel=channel, case_id=case.id, now=now, text=text
     )
 
@@ -574,7 +548,6 @@ def send_draft(
     services: Services, *, draft_id: int, actor: Actor, channel: str | None, kick: bool = True
 ) -> Result:
     """Send a previewed draft once: refuse what is missing or unsafe; never queue it twice."""
-    from slackbot.outbound.attachments import attachment_problems
 
     def work(act: DraftAct) -> Result:
         row, case = act.row, act.case
@@ -639,7 +612,7 @@ def _queue(services: Services, act: DraftAct) -> Result:
         now=now,
         to=list(row.to),
     )
-    delivery.post_in_thread(
+    slack_posts.post_in_thread(
         session,
         case_id=case.id,
         now=now,
@@ -662,7 +635,7 @@ def _hand_off_manually(services: Services, act: DraftAct) -> Result:
         to=list(row.to),
     )
     private = private_values(act.playbook, case.fields or {})
-    delivery.post_in_thread(
+    slack_posts.post_in_thread(
         session,
         case_id=case.id,
         now=now,
@@ -734,7 +707,7 @@ def email_sent(services: Services, session: Session, item: OutboxItem, result: d
         message_id=row.message_id,
     )
     receiver = playbook.receiver.name if playbook else case.playbook_id
-    delivery.post_in_thread(
+    slack_posts.post_in_thread(
         session, case_id=case.id, now=now, text=email_blocks.build_sent_note(row, receiver)
     )
     if playbook is not None:
@@ -884,18 +857,4 @@ def view_draft(
         what="view email",
         work=work,
         kick=kick,
-    )
-
-
-def register(services: Services) -> None:
-    """Register the composer and the callbacks for emails queued from drafts."""
-    composer = Composer(services)
-    services.outbox.register(
-        COMPOSE, composer.perform, on_done=composer.done, on_failed=composer.failed
-    )
-    services.outbox.register(PREVIEW, PreviewEditor(services).perform)
-    email_delivery = services.extras["email_delivery"]
-    email_delivery.on_sent[DRAFT_EMAIL] = lambda s, item, r: email_sent(services, s, item, r)
-    email_delivery.on_given_up[DRAFT_EMAIL] = lambda s, item, why: email_given_up(
-        services, s, item, why
     )

@@ -6,7 +6,7 @@ import json
 
 from sqlmodel import Session, select
 
-from slackbot.slack.blocks import build_intake_modal
+from slackbot.render.blocks import build_intake_modal
 from storage.models import Case, CaseEvent, CaseMessage
 from tests.fakes.signed import view_submission
 

@@ -15,18 +15,17 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from slackbot.outbound.attachments import (
+from slackbot.domain.attachments import (
     MAX_FILE_BYTES,
     MAX_FILES,
     MAX_TOTAL_BYTES,
     MB,
-    SlackFiles,
     attachment_problems,
     clean_filename,
-    token_may_go_to,
 )
-from slackbot.outbound.email import queue_email
-from slackbot.outbox import PermanentFailure, RetryLater
+from slackbot.effects import PermanentFailure, RetryLater
+from slackbot.outbound.attachments import SlackFiles, token_may_go_to
+from slackbot.usecases.emails import queue_email
 from storage.models import OutboxItem
 from tests.fakes.slack_api import Failure
 from tests.test_email_outbox import _services

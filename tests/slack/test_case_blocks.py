@@ -9,8 +9,8 @@ from slackbot.domain.cases import CaseStatus
 from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH, load_playbooks
 from slackbot.domain.status_machine import Action, CaseState, Transition, apply
 from slackbot.domain.updates import Update
-from slackbot.slack.blocks import build_root_message, parse_view_state
-from slackbot.slack.case_blocks import (
+from slackbot.render.blocks import build_root_message, parse_view_state
+from slackbot.render.case_blocks import (
     BUTTON_ACTIONS,
     build_add_update_modal,
     build_case_buttons,
@@ -20,7 +20,7 @@ from slackbot.slack.case_blocks import (
     build_undo_note,
     build_update_note,
 )
-from slackbot.slack.ids import CaseAction, CaseView
+from slackbot.render.ids import CaseAction, CaseView
 from storage.models import Case
 
 NOW = datetime(2026, 11, 18, 17, 0, tzinfo=UTC)
@@ -138,7 +138,7 @@ def test_denial_says_nothing_changed():
 def test_history_lines_say_what_was_said():
     from datetime import UTC, datetime
 
-    from slackbot.slack.blocks import describe_event
+    from slackbot.render.blocks import describe_event
     from storage.models import CaseEvent
 
     def said(kind: str, via: str, **detail) -> str:

@@ -10,7 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from slackbot.slack import cases as case_listeners
+from commands import move as move_command
+from commands import ticket as ticket_command
+from slackbot.listeners.actions import case_buttons
+from slackbot.listeners.events import messages, reactions
+from slackbot.listeners.views import add_update as add_update_view
+from slackbot.listeners.views import vendor_modals
 from slackbot.usecases.move_case import Outcome, prune_processed_events
 from storage.models import Case, CaseEvent, OutboxItem, ProcessedEvent
 from tests.commands.test_escalate_flow import idv_values
@@ -27,16 +32,28 @@ TIER2 = "U0TIER2001"
 def outcomes(monkeypatch):
     """Every use-case result the listeners produce, in order (NEEDS_MEMBERS rounds left out)."""
     results: queue.Queue = queue.Queue()
-    for name in ("move_case", "undo_reaction", "add_update", "record_reply"):
-        original = getattr(case_listeners, name)
+    listeners = (
+        reactions,
+        messages,
+        case_buttons,
+        add_update_view,
+        vendor_modals,
+        move_command,
+        ticket_command,
+    )
+    for module in listeners:
+        for name in ("move_case", "undo_reaction", "add_update", "record_reply"):
+            if not hasattr(module, name):
+                continue
+            original = getattr(module, name)
 
-        def wrapper(*args, _original=original, _name=name, **kwargs):
-            result = _original(*args, **kwargs)
-            if result.outcome is not Outcome.NEEDS_MEMBERS:
-                results.put((_name, result))
-            return result
+            def wrapper(*args, _original=original, _name=name, **kwargs):
+                result = _original(*args, **kwargs)
+                if result.outcome is not Outcome.NEEDS_MEMBERS:
+                    results.put((_name, result))
+                return result
 
-        monkeypatch.setattr(case_listeners, name, wrapper)
+            monkeypatch.setattr(module, name, wrapper)
 
     def next_result(timeout: float = 5.0):
         return results.get(timeout=timeout)[1]
@@ -389,7 +406,7 @@ def test_processed_event_ids_are_pruned_after_a_day(bot, fake_slack, case, outco
     assert prune_processed_events(bot.services) == 1
     with Session(bot.services.engine) as session:
         assert session.exec(select(ProcessedEvent)).all() == []
-    assert "processed_events" in bot.services.extras["jobs"]
+    assert "processed_events" in bot.services.tick_jobs
 
 
 def test_the_move_command_escalates_with_a_reason(bot, fake_slack, case, outcomes):

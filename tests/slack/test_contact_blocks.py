@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH, load_playbooks, parse_playbooks
-from slackbot.slack import contact_blocks as cb
+from slackbot.render import contact_blocks as cb
 
 PLAYBOOKS = load_playbooks(DEFAULT_PLAYBOOKS_PATH)
 IDV = PLAYBOOKS.get("idv")

@@ -18,7 +18,7 @@ from slackbot.domain.handoff import (
     compose_handoff,
     compose_reopen,
 )
-from slackbot.slack.email_blocks import (
+from slackbot.render.email_blocks import (
     PREVIEW_BODY_LIMIT,
     VENDOR_ACTIONS_BLOCK_ID,
     build_already,
@@ -32,7 +32,7 @@ from slackbot.slack.email_blocks import (
     build_vendor_buttons,
     restate_preview,
 )
-from slackbot.slack.ids import CaseView, EmailAction, VendorAction
+from slackbot.render.ids import CaseView, EmailAction, VendorAction
 from storage.models import Case, EmailDraft
 from tests.domain.test_handoff import (
     AGENT_EMAIL,

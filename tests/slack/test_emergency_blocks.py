@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH, load_playbooks
-from slackbot.slack import emergency_blocks as eb
-from slackbot.slack.blocks import build_root_message
+from slackbot.render import emergency_blocks as eb
+from slackbot.render.blocks import build_root_message
 from storage.models import Case, Page
 
 PLAYBOOKS = load_playbooks(DEFAULT_PLAYBOOKS_PATH)

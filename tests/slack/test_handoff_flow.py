@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from slackbot.slack.ids import CaseView, EmailAction, VendorAction
+from slackbot.render.ids import CaseView, EmailAction, VendorAction
 from storage.models import Case, CaseEvent, EmailDraft, OutboxItem
 from tests.commands.test_escalate_flow import idv_values
 from tests.conftest import smtp_env

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from slackbot.slack.ids import CaseAction, CaseView
-from slackbot.slack.reminders import ReminderAction
+from slackbot.render.ids import CaseAction, CaseView
+from slackbot.render.reminders import ReminderAction
 from slackbot.usecases import deadlines
 from storage.models import CaseEvent
 from tests.usecases.test_deadlines import FAST, _hand_off, _open

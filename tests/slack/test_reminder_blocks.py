@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from slackbot.domain.deadlines import DeadlineKind
 from slackbot.domain.playbooks import Contact
-from slackbot.slack.ids import CaseAction
-from slackbot.slack.reminders import (
+from slackbot.render.ids import CaseAction
+from slackbot.render.reminders import (
     ReminderAction,
     build_overdue_list,
     build_reminder,

@@ -8,18 +8,18 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from commands.escalate import CommandContext
 from commands.overdue import handle_overdue
+from commands.subcommands import CommandContext
 from slackbot.config import load_settings
 from slackbot.domain.cases import CaseStatus
 from slackbot.domain.deadlines import DeadlineKind, SnoozeChoice
 from slackbot.domain.status_machine import Action, Via
 from slackbot.domain.updates import Update
-from slackbot.scheduler import build_scheduler, tick_jobs
-from slackbot.services import build_services
+from slackbot.scheduler import build_scheduler
 from slackbot.usecases import deadlines
 from slackbot.usecases.move_case import Actor, Outcome, add_update, move_case
 from slackbot.usecases.open_case import Requester, open_case
+from slackbot.wiring import build_services
 from storage.db import write_session
 from storage.models import Case, CaseEvent, Deadline, OutboxItem
 from tests.conftest import base_env
@@ -339,7 +339,7 @@ def test_the_scheduler_runs_the_sweep_every_tick(start_services):
     from slackbot.app import build_app
 
     build_app(services, token_verification=False)
-    assert {"outbox", "deadlines"} <= set(tick_jobs(services))
+    assert {"outbox", "deadlines"} <= set(services.tick_jobs)
     scheduler = build_scheduler(services)
     assert scheduler.get_job("deadlines") is not None
 
@@ -359,7 +359,7 @@ def test_the_background_scheduler_posts_once_across_ticks_and_a_restart(
         services = build_services(load_settings(env, dotenv=False), clock=clock, engine=engine)
         build_app(services, token_verification=False)
         ticks = threading.Semaphore(0)
-        services.extras["jobs"]["tick_counter"] = lambda s: ticks.release()
+        services.tick_jobs["tick_counter"] = lambda s: ticks.release()
         scheduler = build_scheduler(services)
         scheduler.start()
         return services, scheduler, ticks

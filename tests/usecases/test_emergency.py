@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 
 from slackbot.config import load_settings
 from slackbot.domain import emergency as em
-from slackbot.services import build_services
 from slackbot.usecases import emergency as usecase
+from slackbot.wiring import build_services
 from storage.db import write_session
 from storage.models import Case, CaseEvent, OutboxItem, Page
 from tests.conftest import base_env

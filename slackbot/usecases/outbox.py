@@ -24,33 +24,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from slackbot.domain.clock import Clock
+from slackbot.effects import PermanentFailure, RetryLater, backoff
 from storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(hours=1)
 #: After this many attempts a transiently failing item is given up as failed.
 MAX_ATTEMPTS = 50
-
-
-class RetryLater(Exception):
-    """The side effect cannot happen yet (a dependency is missing, or a transient failure)."""
-
-    def __init__(self, reason: str, after: timedelta | None = None, *, count: bool = True) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.after = after
-        #: Waiting for a dependency (e.g. the root message) is not a failed attempt.
-        self.count = count
-
-
-class PermanentFailure(Exception):
-    """The side effect can never succeed as asked; retrying would not help."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 Perform = Callable[[OutboxItem], dict[str, Any] | None]
@@ -65,11 +46,6 @@ class Handler:
     perform: Perform
     on_done: OnDone | None = None
     on_failed: OnFailed | None = None
-
-
-def backoff(attempts: int) -> timedelta:
-    """Exponential backoff: 5 s, 10 s, 20 s, … capped at an hour."""
-    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 def enqueue(

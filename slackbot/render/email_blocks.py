@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from slackbot.domain.cases import CaseStatus, case_key
 from slackbot.domain.handoff import REDACTED, Purpose, redact
 from slackbot.domain.mrkdwn import escape, mention, one_line
 from slackbot.domain.playbooks import FieldKind, Playbook, Section
-from slackbot.slack.blocks import slack_date
-from slackbot.slack.ids import VALUE, CaseView, EmailAction, VendorAction, field_block_id
+from slackbot.render.elements import field_element, slack_date
+from slackbot.render.ids import VALUE, CaseView, EmailAction, VendorAction, field_block_id
 from storage.models import Case, EmailDraft
 
 #: Slack shows at most 3000 characters in a section; longer bodies are cut in the preview only.
@@ -358,7 +359,6 @@ def _initial_option(options: list[dict[str, Any]], value: Any) -> dict[str, Any]
 
 def build_edit_modal(draft: EmailDraft, case: Case, playbook: Playbook) -> dict[str, Any]:
     """Edit a draft: the hand-off's details (the email is recomposed from them), or a note."""
-    from slackbot.slack.blocks import field_element  # the intake form's own inputs
 
     key = case_key(case.id)
     purpose = Purpose(draft.purpose)
@@ -426,7 +426,6 @@ def build_edit_modal(draft: EmailDraft, case: Case, playbook: Playbook) -> dict[
 
 
 def _set_initial(element: dict[str, Any], kind: FieldKind, value: Any) -> None:
-    from datetime import datetime
 
     if kind in (FieldKind.TEXT, FieldKind.MULTILINE, FieldKind.PHONE, FieldKind.EMAIL):
         element["initial_value"] = str(value)

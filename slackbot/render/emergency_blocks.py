@@ -11,8 +11,8 @@ from slackbot.domain import emergency as em
 from slackbot.domain.cases import case_key
 from slackbot.domain.mrkdwn import escape, mention, one_line
 from slackbot.domain.playbooks import Contact, Playbook
-from slackbot.slack.blocks import slack_date
-from slackbot.slack.ids import VALUE, EmergencyAction, EmergencyBlock, EmergencyCallback
+from slackbot.render.elements import slack_date
+from slackbot.render.ids import VALUE, EmergencyAction, EmergencyBlock, EmergencyCallback
 from storage.models import Page
 
 FORM_KEYS = {block.value: block.value.removeprefix("em_") for block in EmergencyBlock}

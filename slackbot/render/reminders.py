@@ -12,7 +12,7 @@ from slackbot.domain.cases import case_key
 from slackbot.domain.deadlines import DeadlineKind, SnoozeChoice, overdue_by
 from slackbot.domain.mrkdwn import escape
 from slackbot.domain.playbooks import Contact
-from slackbot.slack.ids import CaseAction
+from slackbot.render.ids import CaseAction
 
 
 class ReminderAction(StrEnum):

@@ -1,54 +1,30 @@
-"""Delivery of Slack side effects from the outbox: root messages, thread replies, ephemerals.
+"""What the bot says in Slack, recorded by use cases and performed by the outbox.
 
 Use cases never call Slack. They record what should be said (`post_root`, `refresh_root`,
-`post_in_thread`, `post_ephemeral`) inside their transaction; the handlers here say it once the
-transaction has committed, and the outbox retries them until Slack has it.
+`post_in_thread`, `post_ephemeral`, `post_to_channel`) inside their transaction; the performers
+here render it from the case as it is at delivery time and hand it to the Slack adapter, and
+the outbox retries them until Slack has it.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, select
 
 from slackbot.domain.playbooks import Playbook
-from slackbot.outbox import PermanentFailure, RetryLater, enqueue
-from slackbot.slack import blocks
+from slackbot.domain.vocabulary import OutboxKind, OutboxState
+from slackbot.effects import PermanentFailure, RetryLater
+from slackbot.render import blocks
+from slackbot.usecases.outbox import enqueue
 from storage.models import Case, OutboxItem
 from storage.repositories import get_case, record_message
 
 if TYPE_CHECKING:
     from slackbot.services import Services
 
-log = logging.getLogger(__name__)
-
-ROOT = "slack.root"
-POST = "slack.post"
-EPHEMERAL = "slack.ephemeral"
-CHANNEL_POST = "slack.channel_post"
-
-#: Slack errors that retrying cannot fix.
-PERMANENT_ERRORS = {
-    "channel_not_found",
-    "is_archived",
-    "invalid_blocks",
-    "invalid_blocks_format",
-    "msg_too_long",
-    "no_text",
-    "invalid_auth",
-    "account_inactive",
-    "token_revoked",
-    "not_authed",
-    "missing_scope",
-    "message_not_found",
-    "cant_update_message",
-    "restricted_action",
-    "user_not_found",
-}
 WAIT_FOR_ROOT = timedelta(seconds=2)
 
 Renderer = Callable[[Case, Playbook | None], tuple[str, list[dict[str, Any]]]]
@@ -66,7 +42,7 @@ def post_root(session: Session, *, case_id: int, now: datetime) -> None:
     """Queue the first posting of a case's root message."""
     enqueue(
         session,
-        kind=ROOT,
+        kind=OutboxKind.SLACK_ROOT,
         case_id=case_id,
         payload={"case_id": case_id, "post": True},
         now=now,
@@ -82,13 +58,19 @@ def refresh_root(session: Session, *, case_id: int, now: datetime) -> None:
     """
     waiting = session.exec(
         select(OutboxItem.id).where(
-            OutboxItem.kind == ROOT,
+            OutboxItem.kind == OutboxKind.SLACK_ROOT,
             OutboxItem.case_id == case_id,
-            OutboxItem.state == "pending",
+            OutboxItem.state == OutboxState.PENDING,
         )
     ).first()
     if waiting is None:
-        enqueue(session, kind=ROOT, case_id=case_id, payload={"case_id": case_id}, now=now)
+        enqueue(
+            session,
+            kind=OutboxKind.SLACK_ROOT,
+            case_id=case_id,
+            payload={"case_id": case_id},
+            now=now,
+        )
 
 
 def post_in_thread(
@@ -110,7 +92,7 @@ def post_in_thread(
         payload["render"] = render
     return enqueue(
         session,
-        kind=POST,
+        kind=OutboxKind.SLACK_POST,
         case_id=case_id,
         payload=payload,
         now=now,
@@ -137,7 +119,12 @@ def post_ephemeral(
     if render:
         payload["render"] = render
     return enqueue(
-        session, kind=EPHEMERAL, case_id=case_id, payload=payload, now=now, dedup_key=dedup_key
+        session,
+        kind=OutboxKind.SLACK_EPHEMERAL,
+        case_id=case_id,
+        payload=payload,
+        now=now,
+        dedup_key=dedup_key,
     )
 
 
@@ -147,7 +134,7 @@ def post_to_channel(
     """Queue a message to a channel that belongs to no case (e.g. the weekly numbers)."""
     return enqueue(
         session,
-        kind=CHANNEL_POST,
+        kind=OutboxKind.SLACK_CHANNEL_POST,
         payload={"channel": channel, "text": text},
         now=now,
         dedup_key=dedup_key,
@@ -157,26 +144,11 @@ def post_to_channel(
 # --- performing, for the outbox --------------------------------------------------------------
 
 
-def _call(fn: Callable[..., Any], **kwargs: Any) -> Any:
-    try:
-        return fn(**kwargs)
-    except SlackApiError as exc:
-        error = exc.response.get("error", "unknown_error") if exc.response else "unknown_error"
-        if error in PERMANENT_ERRORS:
-            raise PermanentFailure(f"Slack refused: {error}") from None
-        raise RetryLater(f"Slack error: {error}") from None
-
-
-class SlackDelivery:
-    """Outbox handlers for Slack kinds, bound to the services."""
+class SlackPosts:
+    """Outbox performers for the Slack kinds: render from the newest state, then post."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
-
-    @property
-    def client(self):
-        """The Web API client."""
-        return self.services.slack
 
     def _case(self, case_id: int) -> tuple[Case, Playbook | None]:
         with Session(self.services.engine) as session:
@@ -189,42 +161,21 @@ class SlackDelivery:
         """Post the root message, or edit it in place once it exists."""
         case, playbook = self._case(item.payload["case_id"])
         text, body = blocks.build_root_message(case, playbook)
+        poster = self.services.poster
         if case.root_ts is None:
             if not item.payload.get("post"):
                 raise RetryLater("root message not posted yet", WAIT_FOR_ROOT, count=False)
             if playbook is None:
                 raise PermanentFailure(f"playbook {case.playbook_id!r} no longer exists")
-            response = self._post_joining(playbook.channel, text=text, blocks=body)
-            return {"channel": response["channel"], "ts": response["ts"], "posted": True}
-        _call(
-            self.client.chat_update,
-            channel=case.channel_id,
-            ts=case.root_ts,
-            text=text,
-            blocks=body,
-        )
+            return {**poster.post(playbook.channel, text=text, blocks=body), "posted": True}
+        poster.update(channel=case.channel_id, ts=case.root_ts, text=text, blocks=body)
         return {"channel": case.channel_id, "ts": case.root_ts, "posted": False}
-
-    def update_message(self, *, channel: str, ts: str, text: str, blocks: list[dict]) -> None:
-        """Edit a message the bot posted (Slack errors mapped to retry or give up)."""
-        _call(self.client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks)
-
-    def _post_joining(self, channel: str, **kwargs: Any) -> Any:
-        try:
-            return self.client.chat_postMessage(channel=channel, **kwargs)
-        except SlackApiError as exc:
-            if exc.response.get("error") != "not_in_channel":
-                return _call(self.client.chat_postMessage, channel=channel, **kwargs)
-        # A public channel the bot was not invited to: join it and try once more.
-        _call(self.client.conversations_join, channel=channel)
-        return _call(self.client.chat_postMessage, channel=channel, **kwargs)
 
     def root_done(self, session: Session, item: OutboxItem, result: dict[str, Any]) -> None:
         """Remember where the root message lives so reactions and replies find the case."""
         if not result.get("posted"):
             return
         case = get_case(session, case_id=item.payload["case_id"])
-        now = self.services.clock.now()
         if case.root_ts is None:
             case.channel_id, case.root_ts = result["channel"], result["ts"]
             session.add(case)
@@ -234,7 +185,7 @@ class SlackDelivery:
             channel_id=result["channel"],
             ts=result["ts"],
             kind="root",
-            now=now,
+            now=self.services.clock.now(),
         )
 
     def _render(self, item: OutboxItem, case: Case | None, playbook: Playbook | None):
@@ -252,15 +203,7 @@ class SlackDelivery:
         if case.root_ts is None:
             raise RetryLater("waiting for the root message", WAIT_FOR_ROOT, count=False)
         text, body = self._render(item, case, playbook)
-        kwargs: dict[str, Any] = {
-            "channel": case.channel_id,
-            "thread_ts": case.root_ts,
-            "text": text,
-        }
-        if body:
-            kwargs["blocks"] = body
-        response = _call(self.client.chat_postMessage, **kwargs)
-        return {"channel": response["channel"], "ts": response["ts"]}
+        return self.services.poster.reply(case.channel_id, case.root_ts, text, body)
 
     def post_done(self, session: Session, item: OutboxItem, result: dict[str, Any]) -> None:
         """Thread replies belong to the case too: reactions on them move it."""
@@ -282,55 +225,20 @@ class SlackDelivery:
         if payload.get("render") == "opened_confirmation":
             if case.root_ts is None:
                 raise RetryLater("waiting for the root message", WAIT_FOR_ROOT, count=False)
-            permalink = self.permalink(case)
+            permalink = self.services.poster.permalink(case.channel_id, case.root_ts)
             text, body = blocks.build_opened_confirmation(case, permalink), None
         else:
             text, body = self._render(item, case, playbook)
-        kwargs: dict[str, Any] = {"text": text}
-        if body:
-            kwargs["blocks"] = body
-        if payload.get("channel"):
-            try:
-                self.client.chat_postEphemeral(
-                    channel=payload["channel"], user=payload["user"], **kwargs
-                )
-                return {"via": "ephemeral"}
-            except SlackApiError as exc:
-                error = exc.response.get("error")
-                if error not in ("channel_not_found", "not_in_channel", "user_not_in_channel"):
-                    _call(
-                        self.client.chat_postEphemeral,
-                        channel=payload["channel"],
-                        user=payload["user"],
-                        **kwargs,
-                    )
-                    return {"via": "ephemeral"}
-        _call(self.client.chat_postMessage, channel=payload["user"], **kwargs)
-        return {"via": "dm"}
+        via = self.services.poster.tell(
+            user=payload["user"], channel=payload.get("channel"), text=text, blocks=body
+        )
+        return {"via": via}
 
     def perform_channel_post(self, item: OutboxItem) -> dict[str, Any]:
         """Post a message to a channel, outside any case thread."""
-        response = self._post_joining(item.payload["channel"], text=item.payload["text"])
-        return {"channel": response["channel"], "ts": response["ts"]}
-
-    def permalink(self, case: Case) -> str | None:
-        """A link to the case's root message (None if Slack won't say)."""
-        if case.root_ts is None:
-            return None
-        try:
-            response = self.client.chat_getPermalink(
-                channel=case.channel_id, message_ts=case.root_ts
-            )
-        except SlackApiError:
-            return None
-        return response.get("permalink")
+        return self.services.poster.post(item.payload["channel"], text=item.payload["text"])
 
 
-def register(services: Services) -> None:
-    """Register the Slack outbox handlers on the services' outbox."""
-    delivery = SlackDelivery(services)
-    services.extras["slack_delivery"] = delivery
-    services.outbox.register(ROOT, delivery.perform_root, on_done=delivery.root_done)
-    services.outbox.register(POST, delivery.perform_post, on_done=delivery.post_done)
-    services.outbox.register(EPHEMERAL, delivery.perform_ephemeral)
-    services.outbox.register(CHANNEL_POST, delivery.perform_channel_post)
+def permalink(services: Services, case: Case) -> str | None:
+    """A link to the case's root message (None if Slack won't say)."""
+    return services.poster.permalink(case.channel_id, case.root_ts)

@@ -8,66 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from slackbot.domain.cases import CaseStatus, Priority, case_key
-from slackbot.domain.clock import ensure_utc
 from slackbot.domain.handoff import Purpose
 from slackbot.domain.intake import ESCALATION_DEFINITION, SUMMARY_LIMIT
 from slackbot.domain.mrkdwn import escape, mention, one_line
 from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Playbooks
-from slackbot.slack.ids import VALUE, BlockId, CallbackId, field_block_id, field_id_of
+from slackbot.render.case_blocks import build_case_buttons
+from slackbot.render.elements import field_element, slack_date
+from slackbot.render.elements import option as _option
+from slackbot.render.elements import plain as _plain
+from slackbot.render.email_blocks import build_vendor_buttons
+from slackbot.render.emergency_blocks import build_page_on_call_button
+from slackbot.render.ids import VALUE, BlockId, CallbackId, field_block_id, field_id_of
 from storage.models import Case, CaseEvent
-
-#: Offered in time-zone pickers (Slack's static menus hold at most 100 options).
-TIME_ZONES = (
-    "America/Los_Angeles",
-    "America/Denver",
-    "America/Phoenix",
-    "America/Chicago",
-    "America/New_York",
-    "America/Anchorage",
-    "Pacific/Honolulu",
-    "America/Puerto_Rico",
-    "America/Halifax",
-    "America/Toronto",
-    "America/Vancouver",
-    "America/Mexico_City",
-    "America/Sao_Paulo",
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Lisbon",
-    "Europe/Paris",
-    "Europe/Berlin",
-    "Europe/Madrid",
-    "Europe/Warsaw",
-    "Europe/Athens",
-    "Africa/Johannesburg",
-    "Asia/Dubai",
-    "Asia/Kolkata",
-    "Asia/Singapore",
-    "Asia/Manila",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-    "Pacific/Guam",
-    "UTC",
-)
-
-
-def _plain(text: str, limit: int = 75) -> dict[str, Any]:
-    return {"type": "plain_text", "text": one_line(text, limit), "emoji": True}
-
-
-def _option(label: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(label), "value": value}
-
-
-def slack_date(when: datetime | None, fallback_format: str = "%Y-%m-%d %H:%M UTC") -> str:
-    """A Slack date token that renders in each reader's own time zone."""
-    if when is None:
-        return "never"
-    when = ensure_utc(when)
-    return (
-        f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{when:{fallback_format}}>"
-    )
-
 
 # --- /escalate modals ------------------------------------------------------------------------
 
@@ -97,40 +49,6 @@ def build_playbook_picker(playbooks: Playbooks, *, origin_channel: str) -> dict[
             },
         ],
     }
-
-
-def field_element(spec: IntakeField) -> dict[str, Any]:
-    """The input element the intake form uses for one playbook field."""
-    kind = spec.kind
-    element: dict[str, Any]
-    if kind in (FieldKind.TEXT, FieldKind.MULTILINE, FieldKind.PHONE):
-        element = {"type": "plain_text_input", "max_length": spec.limit}
-        if kind is FieldKind.MULTILINE:
-            element["multiline"] = True
-    elif kind is FieldKind.EMAIL:
-        element = {"type": "email_text_input"}
-    elif kind is FieldKind.TIMEZONE:
-        element = {
-            "type": "static_select",
-            "options": [_option(zone.replace("_", " "), zone) for zone in TIME_ZONES],
-        }
-    elif kind is FieldKind.DATETIME:
-        element = {"type": "datetimepicker"}
-    elif kind is FieldKind.CHOICE:
-        element = {"type": "static_select", "options": [_option(c, c) for c in spec.choices]}
-    elif kind is FieldKind.PEOPLE:
-        element = {"type": "multi_users_select"}
-    else:  # FieldKind.FILE
-        element = {"type": "file_input", "max_files": 5}
-    element["action_id"] = VALUE
-    if spec.placeholder and element["type"] in (
-        "plain_text_input",
-        "email_text_input",
-        "static_select",
-        "multi_users_select",
-    ):
-        element["placeholder"] = _plain(spec.placeholder, 150)
-    return element
 
 
 def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool, hint: str = ""):
@@ -329,17 +247,11 @@ def build_root_message(case: Case, playbook: Playbook | None) -> tuple[str, list
             ],
         },
     ]
-    from slackbot.slack.case_blocks import build_case_buttons  # case_blocks imports ids only
-
     blocks.append(build_case_buttons(case, playbook))
-    from slackbot.slack.email_blocks import build_vendor_buttons
-
     vendor = build_vendor_buttons(case, playbook)
     if vendor is not None:
         blocks.append(vendor)
     if playbook is not None and playbook.emergency is not None and not status.is_closed:
-        from slackbot.slack.emergency_blocks import build_page_on_call_button
-
         blocks.append(build_page_on_call_button(case.id))
     return text, blocks
 

@@ -16,7 +16,7 @@ from slackbot.domain.updates import (
     VENDOR_TICKET_LIMIT,
     Update,
 )
-from slackbot.slack.ids import VALUE, CaseAction, CaseView, field_block_id
+from slackbot.render.ids import VALUE, CaseAction, CaseView, field_block_id
 from storage.models import Case
 
 #: Buttons on the root message, in order, and the status-machine action each one asks for.

@@ -1,0 +1,67 @@
+"""The words the stored records use, as enums: outbox kinds and states.
+
+They are `StrEnum`s so that the stored values stay the plain strings they always were (no
+migration) and compare equal to them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OutboxKind(StrEnum):
+    """What an outbox item does when it is performed."""
+
+    SLACK_ROOT = "slack.root"
+    SLACK_POST = "slack.post"
+    SLACK_EPHEMERAL = "slack.ephemeral"
+    SLACK_CHANNEL_POST = "slack.channel_post"
+    EMAIL = "email"
+    EMAIL_COMPOSE = "email.compose"
+    EMAIL_PREVIEW = "email.preview"
+    PAGERDUTY = "pagerduty"
+
+
+class OutboxState(StrEnum):
+    """Where an outbox item is in its life."""
+
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class EventKind(StrEnum):
+    """What happened to a case, as its event log says."""
+
+    OPENED = "opened"
+    STATUS_CHANGED = "status_changed"
+    UNDO = "undo"
+    UPDATE = "update"
+    REPLY = "reply"
+    DENIED = "denied"
+    REMINDER = "reminder"
+    SNOOZED = "snoozed"
+    CALLBACK_DONE = "callback_done"
+    UPDATE_REQUESTED = "update_requested"
+    LEADERSHIP_REQUESTED = "leadership_requested"
+    DETAILS_EDITED = "details_edited"
+    EMAIL_DRAFTED = "email_drafted"
+    EMAIL_QUEUED = "email_queued"
+    EMAIL_SENT = "email_sent"
+    EMAIL_FAILED = "email_failed"
+    EMAIL_MANUAL = "email_manual"
+    EMAIL_VIEWED = "email_viewed"
+    PAGED = "paged"
+    PAGE_UPDATED = "page_updated"
+    PAGE_ACKNOWLEDGED = "page_acknowledged"
+    PAGE_RESOLVED = "page_resolved"
+    PAGE_REMINDER = "page_reminder"
+    PAGE_ROUTES_DOWN = "page_routes_down"
+
+
+#: Events that moved a case's status (the latest of them is what undo reverts).
+MOVE_KINDS = (EventKind.STATUS_CHANGED, EventKind.UNDO)
+#: Who acts when no person does.
+BOT_ACTOR = "bot"
+SCHEDULER_ACTOR = "scheduler"

@@ -1,0 +1,35 @@
+"""What an outbox performer may say about a side effect it could not perform (yet).
+
+Adapters raise these; the outbox (slackbot.usecases.outbox) decides when to try again. They sit
+apart from both so that adapters never import use cases.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+MAX_BACKOFF = timedelta(hours=1)
+
+
+class RetryLater(Exception):
+    """The side effect cannot happen yet (a dependency is missing, or a transient failure)."""
+
+    def __init__(self, reason: str, after: timedelta | None = None, *, count: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after = after
+        #: Waiting for a dependency (e.g. the root message) is not a failed attempt.
+        self.count = count
+
+
+class PermanentFailure(Exception):
+    """The side effect can never succeed as asked; retrying would not help."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential backoff: 5 s, 10 s, 20 s, … capped at an hour."""
+    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)

@@ -1,0 +1,38 @@
+"""Button listeners: the case's root message, its vendor-email previews, reminders and pages."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from slackbot.listeners.actions import (
+    case_buttons,
+    emergency_buttons,
+    reminder_buttons,
+    vendor_buttons,
+)
+from slackbot.render.case_blocks import BUTTON_ACTIONS
+from slackbot.render.ids import CaseAction, EmailAction, EmergencyAction, VendorAction
+from slackbot.render.reminders import SNOOZE_ACTIONS, ReminderAction
+
+
+def register(app: App) -> None:
+    """Register every button."""
+    for action_id in BUTTON_ACTIONS:
+        app.action(action_id.value)(case_buttons.handle_case_button)
+    app.action(CaseAction.ADD_UPDATE.value)(case_buttons.handle_add_update_button)
+    for action_id in vendor_buttons.DRAFT_BUTTONS:
+        app.action(action_id.value)(vendor_buttons.handle_draft_button)
+    app.action(VendorAction.NOT_VENDOR_ISSUE.value)(vendor_buttons.handle_not_vendor_button)
+    app.action(EmailAction.SEND.value)(vendor_buttons.handle_send)
+    app.action(EmailAction.EDIT.value)(vendor_buttons.handle_edit)
+    app.action(EmailAction.VIEW.value)(vendor_buttons.handle_view)
+    for action in SNOOZE_ACTIONS:
+        app.action(action.value)(reminder_buttons.handle_snooze)
+    app.action(ReminderAction.ASK_VENDOR.value)(reminder_buttons.handle_ask_vendor)
+    app.action(ReminderAction.ESCALATE_LEADERSHIP.value)(
+        reminder_buttons.handle_escalate_leadership
+    )
+    app.action(ReminderAction.CALLBACK_DONE.value)(reminder_buttons.handle_callback_done)
+    app.action(EmergencyAction.PAGE_ON_CALL.value)(emergency_buttons.handle_page_on_call_button)
+    app.action(EmergencyAction.ACKNOWLEDGED.value)(emergency_buttons.handle_acknowledged)
+    app.action(EmergencyAction.PAGE_AGAIN.value)(emergency_buttons.handle_page_again)

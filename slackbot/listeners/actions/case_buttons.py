@@ -1,0 +1,54 @@
+"""The root message's status buttons and its Add update button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from slackbot.domain.status_machine import Via
+from slackbot.listeners.parse import int_or_none, user_and_channel
+from slackbot.render.case_blocks import BUTTON_ACTIONS, build_add_update_modal
+from slackbot.render.ids import CaseAction
+from slackbot.services import Services
+from slackbot.usecases.actors import with_members
+from slackbot.usecases.cases import find_case
+from slackbot.usecases.move_case import move_case
+
+
+def handle_case_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], context):
+    """Move the case as the button says (the same rule as the reactions)."""
+    ack()
+    case_id = int_or_none(action.get("value"))
+    if case_id is None:
+        return
+    services: Services = context["services"]
+    user, channel = user_and_channel(body)
+    with_members(
+        services,
+        user,
+        lambda actor: move_case(
+            services,
+            case_id=case_id,
+            action=BUTTON_ACTIONS[CaseAction(action["action_id"])],
+            actor=actor,
+            via=Via.BUTTON,
+            reply_to=channel,
+        ),
+    )
+
+
+def handle_add_update_button(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+):
+    """Open the Add update form."""
+    ack()
+    case_id = int_or_none(action.get("value"))
+    if case_id is None:
+        return
+    case = find_case(context["services"], case_id)
+    if case is None:
+        return
+    # A modal must open within the trigger's 3 seconds: a UI answer, not an outbox item.
+    client.views_open(trigger_id=body["trigger_id"], view=build_add_update_modal(case))

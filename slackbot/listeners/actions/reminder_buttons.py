@@ -1,0 +1,62 @@
+"""The reminder's buttons: snooze, ask the vendor for an update, escalate to leadership, and
+call-back done. A refusal (`ReminderError`) reaches the presser through the error handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+
+from slackbot.render.reminders import SNOOZE_ACTIONS, ReminderAction, parse_button_value
+from slackbot.services import Services
+from slackbot.usecases import deadlines
+
+
+def _pressed(body: dict[str, Any]) -> tuple[str, str | None, int | None, int | None]:
+    """(user, channel, deadline id, case id) of a reminder button press."""
+    user = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id")
+    action = (body.get("actions") or [{}])[0]
+    deadline_id, case_id = parse_button_value(action.get("value", ""))
+    return user, channel, deadline_id, case_id
+
+
+def handle_snooze(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Snooze the reminder (owner only)."""
+    ack()
+    user, channel, deadline_id, case_id = _pressed(body)
+    if case_id is None:
+        return
+    choice = SNOOZE_ACTIONS[ReminderAction(body["actions"][0]["action_id"])]
+    deadlines.snooze(
+        context["services"], deadline_id=deadline_id, user_id=user, choice=choice, channel=channel
+    )
+
+
+def handle_ask_vendor(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Draft a request for an update to the vendor."""
+    ack()
+    user, channel, _deadline, case_id = _pressed(body)
+    if case_id is None:
+        return
+    services: Services = context["services"]
+    deadlines.ask_vendor_for_update(services, case_id=case_id, user_id=user, channel=channel)
+
+
+def handle_escalate_leadership(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Draft an escalation to the vendor's leadership."""
+    ack()
+    user, channel, _deadline, case_id = _pressed(body)
+    if case_id is None:
+        return
+    services: Services = context["services"]
+    deadlines.suggest_leadership(services, case_id=case_id, user_id=user, channel=channel)
+
+
+def handle_callback_done(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """The promised call-back happened."""
+    ack()
+    user, _channel, _deadline, case_id = _pressed(body)
+    if case_id is None:
+        return
+    deadlines.record_callback_done(context["services"], case_id=case_id, user_id=user)

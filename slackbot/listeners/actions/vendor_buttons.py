@@ -1,0 +1,111 @@
+"""The case's vendor buttons (draft a hand-off, reopen, escalations, not their issue) and the
+preview's Send / Edit / View full email. A refusal (`DraftError`) reaches the presser through
+the error handler; everything else is said through the outbox by the use cases."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from slackbot.domain.handoff import Purpose
+from slackbot.listeners.parse import int_or_none, user_and_channel
+from slackbot.render.email_blocks import build_edit_modal, build_not_vendor_modal
+from slackbot.render.ids import VendorAction
+from slackbot.services import Services
+from slackbot.usecases import vendor_email
+from slackbot.usecases.actors import with_members
+from slackbot.usecases.cases import find_case
+
+#: The vendor buttons that ask for a draft, and of what.
+DRAFT_BUTTONS = {
+    VendorAction.PREVIEW_HANDOFF: Purpose.HANDOFF,
+    VendorAction.REOPEN: Purpose.REOPEN,
+    VendorAction.LEADERSHIP: Purpose.LEADERSHIP,
+    VendorAction.TECHNICAL: Purpose.TECHNICAL,
+}
+
+
+def handle_draft_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], context):
+    """Ask for a draft of the email the button names."""
+    ack()
+    case_id = int_or_none(action.get("value"))
+    if case_id is None:
+        return
+    vendor_email.ask_for_draft(
+        context["services"],
+        case_id=case_id,
+        purpose=DRAFT_BUTTONS[VendorAction(action["action_id"])],
+        user_id=body["user"]["id"],
+    )
+
+
+def handle_send(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext):
+    """Send the previewed draft (who may is the use case's rule)."""
+    ack()
+    draft_id = int_or_none(action.get("value"))
+    if draft_id is None:
+        return
+    services: Services = context["services"]
+    user, channel = user_and_channel(body)
+    with_members(
+        services,
+        user,
+        lambda actor: vendor_email.send_draft(
+            services, draft_id=draft_id, actor=actor, channel=channel
+        ),
+    )
+
+
+def handle_view(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext):
+    """Show the whole email, contact details included, to the presser only."""
+    ack()
+    draft_id = int_or_none(action.get("value"))
+    if draft_id is None:
+        return
+    services: Services = context["services"]
+    user, channel = user_and_channel(body)
+    with_members(
+        services,
+        user,
+        lambda actor: vendor_email.view_draft(
+            services, draft_id=draft_id, actor=actor, channel=channel
+        ),
+    )
+
+
+def handle_edit(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+):
+    """Open the draft's edit form, prefilled."""
+    ack()
+    draft_id = int_or_none(action.get("value"))
+    if draft_id is None:
+        return
+    draft, case, playbook = vendor_email.draft_for_edit(context["services"], draft_id=draft_id)
+    # A modal must open within the trigger's 3 seconds: a UI answer, not an outbox item.
+    view = build_edit_modal(draft, case, playbook)
+    view["private_metadata"] = json.dumps(
+        {"draft_id": draft.id, "channel": (body.get("channel") or {}).get("id")}
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def handle_not_vendor_button(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+):
+    """Open the form for the vendor's notes on why it is not their issue."""
+    ack()
+    case_id = int_or_none(action.get("value"))
+    if case_id is None:
+        return
+    case = find_case(context["services"], case_id)
+    if case is None:
+        return
+    view = build_not_vendor_modal(case)
+    view["private_metadata"] = json.dumps(
+        {"case_id": case.id, "channel": (body.get("channel") or {}).get("id")}
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)

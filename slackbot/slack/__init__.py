@@ -1,1 +1,0 @@
-"""Slack edge: Block Kit builders, listeners and delivery of Slack side effects."""

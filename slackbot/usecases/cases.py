@@ -1,0 +1,61 @@
+"""Reading cases for the Slack edge: one short read transaction each, no changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from slackbot.domain.playbooks import Playbook
+from slackbot.domain.status_machine import Action
+from storage.models import Case, CaseEvent
+from storage.repositories import case_events, case_for_message, get_case, open_cases
+
+if TYPE_CHECKING:
+    from slackbot.services import Services
+
+
+@dataclass(frozen=True)
+class CaseHistory:
+    """A case, its playbook and its event log, as `/escalate show` presents them."""
+
+    case: Case
+    playbook: Playbook | None
+    events: Sequence[CaseEvent]
+
+
+def find_case(services: Services, case_id: int) -> Case | None:
+    """The case with this id, if there is one."""
+    with Session(services.engine) as session:
+        return get_case(session, case_id=case_id)
+
+
+def case_history(services: Services, case_id: int) -> CaseHistory | None:
+    """The case with its history, oldest event first."""
+    with Session(services.engine) as session:
+        case = get_case(session, case_id=case_id)
+        if case is None:
+            return None
+        events = list(case_events(session, case_id=case_id))
+    return CaseHistory(case, services.playbooks.get(case.playbook_id), events)
+
+
+def cases_open_for(services: Services, user_id: str | None) -> Sequence[Case]:
+    """Open cases someone opened or owns (everyone's with None), newest first."""
+    with Session(services.engine) as session:
+        return open_cases(session, user_id=user_id)
+
+
+def action_for_reaction(
+    services: Services, *, channel_id: str, ts: str, reaction: str
+) -> tuple[int, Action] | None:
+    """The case a message belongs to and what its playbook says this emoji does, if anything."""
+    with Session(services.engine) as session:
+        case = case_for_message(session, channel_id=channel_id, ts=ts)
+    if case is None:
+        return None
+    playbook = services.playbooks.get(case.playbook_id)
+    name = playbook.reaction_map.get(reaction) if playbook else None
+    return (case.id, Action(name)) if name else None
