@@ -9,7 +9,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -23,13 +22,10 @@ from slackbot.domain.clock import FixedClock
 from slackbot.services import Services
 from slackbot.wiring import build_services
 from storage.db import make_engine
-from tests.fakes.signed import SlackSender
-from tests.fakes.slack_api import FakeSlack, start_fake_slack
-from tests.fakes.smtp import SmtpServer
-
-SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
-#: Wednesday 18 November 2026, 09:00 in Los Angeles: inside every shipped playbook's hours.
-START = datetime(2026, 11, 18, 17, 0, tzinfo=UTC)
+from tests.support.env import SIGNING_SECRET, START, base_env
+from tests.support.signed import SlackSender
+from tests.support.slack_api import FakeSlack, start_fake_slack
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture
@@ -93,16 +89,6 @@ def smtp():
     server.stop()
 
 
-def smtp_env(smtp) -> dict[str, str]:
-    """Settings that send the bot's email to the test SMTP server."""
-    return {
-        "SMTP_HOST": smtp.host,
-        "SMTP_PORT": str(smtp.port),
-        "SMTP_SECURITY": "none",
-        "EMAIL_FROM": "escalations@example.com",
-    }
-
-
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     """The recording fake Slack Web API."""
@@ -110,20 +96,6 @@ def fake_slack() -> Iterator[FakeSlack]:
     yield state
     server.shutdown()
     server.server_close()
-
-
-def base_env(fake_slack: FakeSlack, database_url: str, **overrides: str) -> dict[str, str]:
-    """Environment for an HTTP-mode bot pointed at the fake Slack."""
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-test-token",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_MODE": "http",
-        "SLACK_API_URL": fake_slack.url,
-        "DATABASE_URL": database_url,
-        "LOG_LEVEL": "WARNING",
-    }
-    env.update(overrides)
-    return env
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -13,7 +13,6 @@ from slackbot.domain.handoff import (
     Missing,
     Purpose,
     Sender,
-    ThreadRef,
     compose_contact_escalation,
     compose_handoff,
     compose_reopen,
@@ -29,85 +28,27 @@ from slackbot.domain.handoff import (
 )
 from slackbot.domain.intake import validate_details, validate_intake
 from slackbot.domain.playbooks import (
-    DEFAULT_PLAYBOOKS_PATH,
     SUBJECT_PLACEHOLDERS,
-    Playbook,
     PlaybookError,
-    load_playbooks,
     parse_playbooks,
 )
-
-NOW = datetime(2026, 11, 18, 17, 0, tzinfo=UTC)
-PLAYBOOKS = load_playbooks(DEFAULT_PLAYBOOKS_PATH)
-IDV = PLAYBOOKS.get("idv")
-TIER3 = PLAYBOOKS.get("tier3")
-ASSISTER = PLAYBOOKS.get("assister")
-
-VENDOR = "ehr-support@idv-vendor.example.com"
-AGENT_EMAIL = "agent@support.example.com"
-SENDER = Sender("U0AGENT01", "Sam Agent", AGENT_EMAIL)
-SUBJECT = "AcmeEHR; XQ123; pat@clinic.example.com"
-SUMMARY = "Prescriber cannot pass identity verification"
-THREAD = ThreadRef(
-    subject=SUBJECT,
-    message_id="<reply-2@mail.example.com>",
-    references=("<handoff-1@mail.example.com>",),
+from tests.support.handoff import (
+    AGENT_EMAIL,
+    ASSISTER,
+    IDV,
+    MISSING_SENDER_EMAIL,
+    NOW,
+    SENDER,
+    SUBJECT,
+    SUMMARY,
+    THREAD,
+    TIER3,
+    VENDOR,
+    assert_lines_in_order,
+    idv_case,
+    idv_fields,
+    with_template,
 )
-MISSING_SENDER_EMAIL = Missing(
-    "your email address (the vendor writes back to it)",
-    "add an email to your Slack profile; the app needs the users:read.email scope to read it",
-)
-
-
-def idv_fields(*, drop: tuple[str, ...] = (), **overrides) -> dict:
-    fields = {
-        "agent_phone": "+1 555 555 0101",
-        "agent_timezone": "America/Los_Angeles",
-        "agent_availability": "Weekdays 9:00-15:00",
-        "end_user_first_name": "Pat",
-        "end_user_last_name": "Example",
-        "end_user_email": "pat@clinic.example.com",
-        "end_user_phone": "555-555-0102",
-        "preferred_contact": "Phone",
-        "preferred_time": "Mornings before 10:00",
-        "end_user_timezone": "America/New_York",
-        "alternate_contact": "Office manager\n555-555-0104",
-        "description": "Fails at the selfie step.\nTried twice.",
-        "occurred_at": "2026-11-17T17:20:00+00:00",
-        "screenshots": [{"id": "F1", "name": "error.png"}],
-        "additional_info": "Uses a shared office computer.",
-    }
-    fields.update(overrides)
-    for key in drop:
-        fields.pop(key)
-    return fields
-
-
-def idv_case(*, drop: tuple[str, ...] = (), vendor_ticket=None, **overrides) -> CaseFacts:
-    return CaseFacts(
-        key="ESC-42",
-        summary=SUMMARY,
-        internal_ticket="XQ123",
-        category_label="Cannot pass identity verification",
-        requester_type="Clinician",
-        fields=idv_fields(drop=drop, **overrides),
-        vendor_ticket=vendor_ticket,
-    )
-
-
-def with_template(playbook: Playbook, template: str) -> Playbook:
-    receiver = playbook.receiver.model_copy(update={"subject_template": template})
-    return playbook.model_copy(update={"receiver": receiver})
-
-
-def assert_lines_in_order(text: str, expected: list[str]) -> None:
-    """Every expected line appears as a whole line of `text`, in this order."""
-    lines = text.splitlines()
-    position = 0
-    for line in expected:
-        assert line in lines[position:], f"{line!r} missing or out of order"
-        position = lines.index(line, position) + 1
-
 
 # --- the hand-off ----------------------------------------------------------------------------
 

@@ -27,8 +27,8 @@ from slackbot.effects import PermanentFailure, RetryLater
 from slackbot.outbound.attachments import SlackFiles, token_may_go_to
 from slackbot.usecases.emails import queue_email
 from storage.models import OutboxItem
-from tests.fakes.slack_api import Failure
-from tests.test_email_outbox import _services
+from tests.support.env import services_with_smtp
+from tests.support.slack_api import Failure
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 3
 PDF = b"%PDF-1.7\n" + b"\x00\xff" * 500 + b"\n%%EOF\n"
@@ -271,7 +271,7 @@ def _put(fake_slack, file_id, name, data, mimetype):
 
 
 def test_files_are_fetched_with_the_bot_token_and_attached(fake_slack, database, clock, smtp):
-    services = _services(fake_slack, database, clock, smtp)
+    services = services_with_smtp(fake_slack, database, clock, smtp)
     _put(fake_slack, "F0SCAN", "scan.png", PNG, "image/png")
     _put(fake_slack, "F0SPEC", "spec.pdf", PDF, "application/pdf")
     item_id = _queue(
@@ -306,7 +306,7 @@ def test_files_are_fetched_with_the_bot_token_and_attached(fake_slack, database,
 
 
 def test_an_oversized_file_fails_the_email_and_nothing_is_sent(fake_slack, database, clock, smtp):
-    services = _services(fake_slack, database, clock, smtp)
+    services = services_with_smtp(fake_slack, database, clock, smtp)
     _put(fake_slack, "F0SCAN", "scan.png", PNG, "image/png")
     item_id = _queue(services, clock, [descriptor("F0BIG", "big.png", int(12.3 * MB))])
 
@@ -323,7 +323,7 @@ def test_an_oversized_file_fails_the_email_and_nothing_is_sent(fake_slack, datab
 
 
 def test_a_file_gone_from_slack_fails_the_email_naming_it(fake_slack, database, clock, smtp):
-    services = _services(fake_slack, database, clock, smtp)
+    services = services_with_smtp(fake_slack, database, clock, smtp)
     item_id = _queue(services, clock, [descriptor("F0GONE", "gone.png", len(PNG))])
 
     services.outbox.deliver_due()
@@ -340,7 +340,7 @@ def test_a_failed_download_is_retried_and_the_email_sent_once(
     fake_slack, database, clock, smtp, caplog
 ):
     caplog.set_level(logging.DEBUG)
-    services = _services(fake_slack, database, clock, smtp)
+    services = services_with_smtp(fake_slack, database, clock, smtp)
     _put(fake_slack, "F0SCAN", "scan.png", PNG, "image/png")
     fake_slack.fail("GET /files/scan.png", Failure(status=500, error="internal_error"))
     item_id = _queue(services, clock, [descriptor("F0SCAN", "scan.png", len(PNG))])

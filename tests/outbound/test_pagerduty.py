@@ -12,7 +12,7 @@ from slackbot.outbound.pagerduty import (
     PagerDutyRejected,
     PagerDutyTransient,
 )
-from tests.fakes.pagerduty import start_fake_pagerduty
+from tests.support.pagerduty import start_fake_pagerduty
 
 KEY = "R" * 32
 TRIGGER = {

@@ -20,41 +20,9 @@ from slackbot.usecases import deadlines
 from slackbot.usecases.move_case import Actor, Outcome, add_update, move_case
 from slackbot.usecases.open_case import Requester, open_case
 from slackbot.wiring import build_services
-from storage.db import write_session
 from storage.models import Case, CaseEvent, Deadline, OutboxItem
-from tests.conftest import base_env
-
-FAST = """
-[[playbook]]
-id = "fast"
-title = "Fast vendor"
-channel = "#fast"
-lead_group = "S0LEADS0009"
-
-[playbook.receiver]
-name = "Fast vendor support"
-email = "support@vendor.example.com"
-
-[[playbook.tiers]]
-tier = 1
-name = "Tier 1"
-responders = "S0TIER10009"
-
-[[playbook.leadership_contacts]]
-name = "Vendor support lead"
-title = "Lead"
-email = "lead@vendor.example.com"
-
-[playbook.hours.ours]
-always = true
-
-[playbook.sla]
-vendor_ack = "5s"
-progress_update = "10s"
-contact_attempts = ["0s", "10s", "20s"]
-unreachable_close = "30s"
-reminder_repeat = "10s"
-"""
+from tests.support.env import base_env
+from tests.support.fast_vendor import FAST, hand_off, open_fast_case
 
 
 @pytest.fixture
@@ -76,46 +44,6 @@ def start_services(database, fake_slack, clock, fast_playbooks):
         return services
 
     return start
-
-
-def _open(services, *, owner=None, user="U0AGENT01"):
-    playbook = services.playbooks.get("fast")
-    case = open_case(
-        services,
-        playbook=playbook,
-        values={
-            "summary": "Cannot pass checks",
-            "category": "access",
-            "requester_type": "End user",
-            "internal_ticket": "T-1",
-        },
-        requester=Requester(user, None),
-    )
-    return case.id
-
-
-def _hand_off(services, case_id, *, status=CaseStatus.WITH_VENDOR, ticket="V-1"):
-    """What the hand-off flow does: move the case to the vendor and sync its clocks."""
-    now = services.clock.now()
-    with write_session(services.engine) as session:
-        case = session.get(Case, case_id)
-        before = case.status
-        case.status = status.value
-        case.handed_off_at = case.handed_off_at or now
-        case.vendor_ticket = ticket
-        case.updated_at = now
-        session.add(case)
-        session.add(
-            CaseEvent(
-                case_id=case_id,
-                at=now,
-                actor="U0AGENT01",
-                kind="status_changed",
-                from_status=before,
-                to_status=status.value,
-            )
-        )
-        deadlines.sync_deadlines(session, case, services.playbooks.get("fast"), now)
 
 
 def _reminders(fake_slack, case_root_ts=None):
@@ -140,8 +68,8 @@ def test_done_when_one_reminder_per_missed_update_across_a_restart_then_the_72h_
     start_services, fake_slack, clock
 ):
     services = start_services()
-    case_id = _open(services)
-    _hand_off(services, case_id)
+    case_id = open_fast_case(services)
+    hand_off(services, case_id)
     assert deadlines.sweep(services) == 0
 
     clock.advance(timedelta(seconds=10))
@@ -164,7 +92,7 @@ def test_done_when_one_reminder_per_missed_update_across_a_restart_then_the_72h_
     assert "Vendor support lead" in str(second[1].body["blocks"])
 
     # The vendor now tries to reach the end user; 30 s without contact closes the case.
-    _hand_off(services, case_id, status=CaseStatus.VENDOR_CONTACTING_USER)
+    hand_off(services, case_id, status=CaseStatus.VENDOR_CONTACTING_USER)
     clock.advance(timedelta(seconds=30))
     deadlines.sweep(services)
     with Session(services.engine) as session:
@@ -191,8 +119,8 @@ def test_done_when_one_reminder_per_missed_update_across_a_restart_then_the_72h_
 
 def test_reminders_missed_while_down_are_posted_once(start_services, fake_slack, clock):
     services = start_services()
-    case_id = _open(services)
-    _hand_off(services, case_id)
+    case_id = open_fast_case(services)
+    hand_off(services, case_id)
     clock.advance(timedelta(seconds=95))  # nine periods passed while the bot was down
     assert deadlines.sweep(services) == 1
     for _ in range(5):
@@ -206,8 +134,8 @@ def test_a_crash_before_commit_loses_nothing_and_repeats_nothing(
     start_services, fake_slack, clock, monkeypatch
 ):
     services = start_services()
-    case_id = _open(services)
-    _hand_off(services, case_id)
+    case_id = open_fast_case(services)
+    hand_off(services, case_id)
     clock.advance(timedelta(seconds=10))
     real = deadlines._remind
 
@@ -230,8 +158,8 @@ def test_a_crash_before_commit_loses_nothing_and_repeats_nothing(
 
 def test_an_update_resets_the_progress_clock(start_services, clock):
     services = start_services()
-    case_id = _open(services)
-    _hand_off(services, case_id)
+    case_id = open_fast_case(services)
+    hand_off(services, case_id)
     clock.advance(timedelta(seconds=10))
     deadlines.sweep(services)
     assert _row(services, case_id, DeadlineKind.PROGRESS_UPDATE).misses == 1
@@ -252,19 +180,19 @@ def test_an_update_resets_the_progress_clock(start_services, clock):
 
 def test_vendor_ack_clock_runs_until_the_ticket_arrives(start_services, fake_slack, clock):
     services = start_services()
-    case_id = _open(services)
-    _hand_off(services, case_id, ticket=None)
+    case_id = open_fast_case(services)
+    hand_off(services, case_id, ticket=None)
     clock.advance(timedelta(seconds=5))
     assert deadlines.sweep(services) == 1
     assert "acknowledgement" in _reminders(fake_slack)[0].body["text"]
-    _hand_off(services, case_id, ticket="V-7")
+    hand_off(services, case_id, ticket="V-7")
     assert _row(services, case_id, DeadlineKind.VENDOR_ACK).state == "cleared"
 
 
 def test_snooze_is_for_the_owner_and_is_logged(start_services, fake_slack, clock):
     services = start_services()
-    case_id = _open(services)
-    _hand_off(services, case_id)
+    case_id = open_fast_case(services)
+    hand_off(services, case_id)
     row_id = _row(services, case_id, DeadlineKind.PROGRESS_UPDATE).id
     with pytest.raises(deadlines.ReminderError, match="Only the case's owner"):
         deadlines.snooze(
@@ -291,11 +219,11 @@ def test_snooze_is_for_the_owner_and_is_logged(start_services, fake_slack, clock
 
 def test_escalate_overdue_lists_oldest_first(start_services, fake_slack, clock):
     services = start_services()
-    older = _open(services)
-    _hand_off(services, older)
+    older = open_fast_case(services)
+    hand_off(services, older)
     clock.advance(timedelta(seconds=4))
-    newer = _open(services)
-    _hand_off(services, newer)
+    newer = open_fast_case(services)
+    hand_off(services, newer)
     ctx = CommandContext(services, "U0AGENT01", "C0SUPPORT1", "", [], services.slack)
     assert handle_overdue(ctx).text == ":white_check_mark: Nothing is overdue."
     clock.advance(timedelta(seconds=20))
@@ -306,9 +234,9 @@ def test_escalate_overdue_lists_oldest_first(start_services, fake_slack, clock):
 
 def test_two_sweepers_at_once_post_each_reminder_exactly_once(start_services, fake_slack, clock):
     services = start_services()
-    case_ids = [_open(services) for _ in range(25)]
+    case_ids = [open_fast_case(services) for _ in range(25)]
     for case_id in case_ids:
-        _hand_off(services, case_id)
+        hand_off(services, case_id)
     clock.advance(timedelta(seconds=10))
     sweepers = [start_services() for _ in range(2)]
     counts: list[int] = []
@@ -369,8 +297,8 @@ def test_the_background_scheduler_posts_once_across_ticks_and_a_restart(
             assert ticks.acquire(timeout=5), "the scheduler stopped ticking"
 
     services, scheduler, ticks = start()
-    case_id = _open(services)
-    _hand_off(services, case_id)
+    case_id = open_fast_case(services)
+    hand_off(services, case_id)
     clock.advance(timedelta(seconds=10))
     fake_slack.wait_for("chat.postMessage", count=len(fake_slack.calls_to("chat.postMessage")) + 1)
     wait_ticks(ticks, 5)
@@ -411,7 +339,7 @@ def test_callback_clock_until_the_call_back_is_confirmed(start_services, fake_sl
 
 def test_moves_through_the_status_machine_keep_the_clocks_in_step(start_services, clock):
     services = start_services()
-    case_id = _open(services)
+    case_id = open_fast_case(services)
     agent = Actor("U0AGENT01", {1: frozenset({"U0AGENT01"})})
     result = move_case(
         services, case_id=case_id, action=Action.HAND_TO_VENDOR, actor=agent, via=Via.BUTTON

@@ -13,8 +13,8 @@ from slackbot.usecases import emergency as usecase
 from slackbot.wiring import build_services
 from storage.db import write_session
 from storage.models import Case, CaseEvent, OutboxItem, Page
-from tests.conftest import base_env
-from tests.fakes.pagerduty import start_fake_pagerduty
+from tests.support.env import base_env
+from tests.support.pagerduty import start_fake_pagerduty
 
 ROUTING_KEY = "R0UTINGKEY0123456789abcdef012345"
 DOWN = "A production system is down and inoperative"

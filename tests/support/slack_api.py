@@ -292,6 +292,9 @@ def start_fake_slack() -> tuple[FakeSlack, ThreadingHTTPServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll: shutdown() waits up to one poll interval, and every test stops a server.
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/api/"
     return state, server

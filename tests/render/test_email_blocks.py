@@ -34,7 +34,7 @@ from slackbot.render.email_blocks import (
 )
 from slackbot.render.ids import CaseView, EmailAction, VendorAction
 from storage.models import Case, EmailDraft
-from tests.domain.test_handoff import (
+from tests.support.handoff import (
     AGENT_EMAIL,
     ASSISTER,
     IDV,

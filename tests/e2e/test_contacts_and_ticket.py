@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import Session, select
 
 from storage.models import Case, CaseEvent
-from tests.commands.test_escalate_flow import idv_values
-from tests.fakes.signed import view_submission
-from tests.fakes.slack_api import Failure
+from tests.support.forms import idv_values
+from tests.support.signed import view_submission
+from tests.support.slack_api import Failure
 
 AGENT = "U0AGENT01"
 DANA = "U0DANA001"

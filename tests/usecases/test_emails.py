@@ -7,22 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from slackbot.config import load_settings
 from slackbot.domain.email import EmailRejected
 from slackbot.usecases.emails import queue_email
-from slackbot.wiring import build_services
 from storage.models import OutboxItem
-from tests.conftest import base_env, smtp_env
-
-
-def _services(fake_slack, database, clock, smtp):
-    url, engine = database
-    env = base_env(fake_slack, url, **smtp_env(smtp))
-    return build_services(load_settings(env, dotenv=False), clock=clock, engine=engine)
+from tests.support.env import services_with_smtp
 
 
 def test_email_is_sent_once_and_retried_after_a_refusal(fake_slack, database, clock, smtp):
-    services = _services(fake_slack, database, clock, smtp)
+    services = services_with_smtp(fake_slack, database, clock, smtp)
     smtp.refuse_next("451 4.3.0 Try again later")
     with Session(services.engine) as session:
         item_id = queue_email(

@@ -18,9 +18,9 @@ from slackbot.listeners.views import add_update as add_update_view
 from slackbot.listeners.views import vendor_modals
 from slackbot.usecases.move_case import Outcome, prune_processed_events
 from storage.models import Case, CaseEvent, OutboxItem, ProcessedEvent
-from tests.commands.test_escalate_flow import idv_values
-from tests.fakes.signed import block_actions, view_submission
-from tests.fakes.slack_api import Failure
+from tests.support.forms import idv_values
+from tests.support.signed import block_actions, view_submission
+from tests.support.slack_api import Failure
 
 AGENT = "U0AGENT01"
 DANA = "U0DANA001"

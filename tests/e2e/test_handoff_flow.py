@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from slackbot.render.ids import CaseView, EmailAction, VendorAction
 from storage.models import Case, CaseEvent, EmailDraft, OutboxItem
-from tests.commands.test_escalate_flow import idv_values
-from tests.conftest import smtp_env
-from tests.fakes.signed import block_actions, view_submission
+from tests.support.env import smtp_env
+from tests.support.forms import idv_values
+from tests.support.signed import block_actions, view_submission
 
 AGENT = "U0AGENT01"
 DANA = "U0DANA001"
@@ -589,7 +589,7 @@ def test_a_line_break_smuggled_into_a_header_is_refused_and_never_sent(mail_bot,
 def test_preview_hand_off_button_drafts_again_and_a_slack_outage_is_retried(
     mail_bot, fake_slack, smtp, clock
 ):
-    from tests.fakes.slack_api import Failure
+    from tests.support.slack_api import Failure
 
     case_id, channel, _, _ = open_case(mail_bot, fake_slack)
     fake_slack.fail("users.info", Failure(error="internal_error"))

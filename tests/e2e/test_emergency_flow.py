@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import Session, select
 
 from storage.models import Case, Page
-from tests.fakes.pagerduty import start_fake_pagerduty
-from tests.fakes.signed import block_actions, view_submission
+from tests.support.pagerduty import start_fake_pagerduty
+from tests.support.signed import block_actions, view_submission
 
 ROUTING_KEY = "R0UTINGKEY0123456789abcdef012345"
 

@@ -12,7 +12,7 @@ from slackbot.render.ids import CaseAction, CaseView
 from slackbot.render.reminders import ReminderAction
 from slackbot.usecases import deadlines
 from storage.models import CaseEvent
-from tests.usecases.test_deadlines import FAST, _hand_off, _open
+from tests.support.fast_vendor import FAST, hand_off, open_fast_case
 
 
 @pytest.fixture
@@ -45,8 +45,8 @@ def press(bot, action: str, value: str, user: str = "U0AGENT01"):
 
 
 def _reminder(bot, fake_slack, clock):
-    case_id = _open(bot.services)
-    _hand_off(bot.services, case_id)
+    case_id = open_fast_case(bot.services)
+    hand_off(bot.services, case_id)
     clock.advance(timedelta(seconds=10))
     assert deadlines.sweep(bot.services) == 1
     posted = [c for c in fake_slack.calls_to("chat.postMessage") if ":alarm_clock:" in str(c.body)]
@@ -110,8 +110,8 @@ def test_escalate_to_leadership_drafts_an_email_to_the_vendor_leadership(
 
 
 def test_overdue_subcommand_through_the_endpoint(fast_bot, fake_slack, clock):
-    case_id = _open(fast_bot.services)
-    _hand_off(fast_bot.services, case_id)
+    case_id = open_fast_case(fast_bot.services)
+    hand_off(fast_bot.services, case_id)
     clock.advance(timedelta(seconds=12))
     body = fast_bot.sender.command("/escalate", "overdue").body
     assert f"ESC-{case_id}" in body and "overdue by 2s" in body

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from tests.fakes.slack_api import TEAM_ID
+from tests.support.slack_api import TEAM_ID
 
 
 @dataclass
