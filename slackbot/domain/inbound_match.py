@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from slackbot.domain.cases import CASE_PREFIX
 from slackbot.domain.inbound import InboundMail
 
-_CASE_ID = re.compile(rf"(?<![A-Za-z0-9]){CASE_PREFIX}-(\d{{1,9}})(?![0-9])", re.IGNORECASE)
+_CASE_ID = re.compile(rf"(?<![A-Za-z0-9]){CASE_PREFIX}-(\d{{1,9}})(?![A-Za-z0-9])", re.IGNORECASE)
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|fw|fwd|aw|wg|sv|antw|tr)\s*(?:\[\d+\])?\s*:\s*|\[external\]\s*)+",
     re.IGNORECASE,

@@ -26,7 +26,7 @@ _BETWEEN_WORDS = re.compile(r"(\?=)[ \t]+(?==\?)")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _BAD_QP = re.compile(r"=(?![0-9A-Fa-f]{2}|\r?\n|$)", re.MULTILINE)
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
-_BASE64_DEFECTS = ("InvalidBase64PaddingDefect", "InvalidBase64CharactersDefect", "InvalidBase64LengthDefect")  # fmt: skip
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
 
 
 class RawHeaders(Compat32):
@@ -138,17 +138,31 @@ def addresses(message: Message, name: str, problems: list[str]) -> tuple[Address
     return tuple(found)
 
 
+def _base64(text: str, what: str, problems: list[str]) -> bytes:
+    """Base64 as strictly as possible, else whatever of it decodes: stray characters dropped,
+    padding mended (where the stdlib would hand back the undecoded text)."""
+    # Anything not ASCII cannot be base64 (and may come back from the parser as U+FFFD).
+    data = text.encode("ascii", "ignore")
+    joined = b"".join(data.split())
+    try:
+        return base64.b64decode(joined, validate=True)
+    except binascii.Error:
+        problems.append(f"{what} has broken base64: decoded as far as possible")
+    clean = _NOT_BASE64.sub(b"", joined)  # padding too: it is put back where it belongs
+    if len(clean) % 4 == 1:
+        clean = clean[:-1]  # one character alone encodes no byte
+    return base64.b64decode(clean + b"=" * (-len(clean) % 4))
+
+
 def _payload(part: Message, what: str, problems: list[str]) -> bytes:
     """The part's bytes with its transfer encoding undone, noting broken base64 or QP."""
-    before = len(part.defects)
+    cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+    raw = part.get_payload(decode=False)
+    if cte == "base64" and isinstance(raw, str):
+        return _base64(raw, what, problems)
     data = part.get_payload(decode=True)
     if not isinstance(data, bytes):
         return b""
-    defects = [type(defect).__name__ for defect in part.defects[before:]]
-    if any(name in _BASE64_DEFECTS for name in defects):
-        problems.append(f"{what} has broken base64: decoded as far as possible")
-    cte = str(part.get("content-transfer-encoding", "")).strip().lower()
-    raw = part.get_payload(decode=False)
     if cte == "quoted-printable" and isinstance(raw, str) and _BAD_QP.search(raw):
         problems.append(f"{what} has broken quoted-printable: kept the undecodable parts")
     return data
