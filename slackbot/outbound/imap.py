@@ -105,14 +105,17 @@ def _translated(where: str) -> Iterator[None]:
         raise ImapTransient(f"{where}: {exc.strerror or exc}") from None
 
 
-def _check(status: str, data: Sequence[object], where: str) -> None:
-    """A NO or BAD answer: transient if the server flags it as passing trouble."""
+def _check(
+    status: str, data: Sequence[object], where: str, *, refusal: type[ImapError] = ImapTransient
+) -> None:
+    """A NO or BAD answer raises `refusal`; always transient when the server flags it as
+    passing trouble. Only a refused SELECT is taken as permanent (the folder is missing)."""
     if status == "OK":
         return
     detail = b" ".join(item for item in data if isinstance(item, bytes))
     if any(code in detail.upper() for code in _TEMPORARY_CODES):
         raise ImapTransient(f"{where}: the server said {_text(detail)}")
-    raise ImapPermanent(f"{where}: the server said {status} {_text(detail)}")
+    raise refusal(f"{where}: the server said {status} {_text(detail)}")
 
 
 class ImapMailbox:
@@ -135,7 +138,7 @@ class ImapMailbox:
         """Select the folder (read-write, so that `mark_seen` works) and read UIDVALIDITY."""
         with _translated(f"selecting {self.folder!r}"):
             status, data = self._connection.select(_quote(self.folder))
-            _check(status, data, f"selecting {self.folder!r}")
+            _check(status, data, f"selecting {self.folder!r}", refusal=ImapPermanent)
             validity = self._code("UIDVALIDITY")
             self.uidnext = self._code("UIDNEXT")
         if not validity:
