@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from dotenv import load_dotenv
@@ -52,6 +54,18 @@ class Settings:
     pagerduty_api_url: str
     log_level: str
     weekly_report_channel: str | None = None
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_username: str | None = None
+    imap_password: str | None = None
+    imap_security: str = "ssl"
+    imap_folder: str = "INBOX"
+    inbound_unmatched_channel: str | None = None
+
+    @property
+    def imap_configured(self) -> bool:
+        """Whether vendor replies are read from a mailbox."""
+        return bool(self.imap_host)
 
     @property
     def smtp_configured(self) -> bool:
@@ -63,7 +77,7 @@ class Settings:
             f"Settings(slack_mode={self.slack_mode!r}, slack_api_url={self.slack_api_url!r}, "
             f"port={self.port}, database={urlparse(self.database_url).scheme!r}, "
             f"playbooks_path={str(self.playbooks_path)!r}, smtp={self.smtp_configured}, "
-            f"pagerduty={bool(self.pagerduty_routing_key)})"
+            f"pagerduty={bool(self.pagerduty_routing_key)}, imap={self.imap_configured})"
         )
 
 
@@ -109,6 +123,53 @@ def _url(env: Mapping[str, str], name: str, default: str, *, trailing_slash: boo
     if not trailing_slash:
         value = value.rstrip("/")
     return value
+
+
+_CHANNEL = re.compile(r"^(?:#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{6,20})$")
+_FOLDER = re.compile(r"^[\x20-\x7e]{1,200}$")
+
+
+def _imap_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The mailbox the vendors' replies are read from (issue 14); all None without IMAP_HOST."""
+    security = (_get(env, "IMAP_SECURITY") or "ssl").lower()
+    if security not in ("ssl", "starttls", "none"):
+        raise ConfigError(f"IMAP_SECURITY={security!r} is not valid: use ssl, starttls or none")
+    port = _int(env, "IMAP_PORT", 993 if security == "ssl" else 143, 1, 65535)
+    folder = _get(env, "IMAP_FOLDER") or "INBOX"
+    if not _FOLDER.match(folder):
+        raise ConfigError(
+            f"IMAP_FOLDER={folder!r} is not valid: use a folder name in plain ASCII, e.g. INBOX"
+        )
+    channel = _get(env, "INBOUND_UNMATCHED_CHANNEL")
+    if channel and not _CHANNEL.match(channel):
+        raise ConfigError(
+            f"INBOUND_UNMATCHED_CHANNEL={channel!r} is not a channel: use #name or a channel id"
+        )
+    host = _get(env, "IMAP_HOST")
+    settings = {
+        "imap_host": host,
+        "imap_port": port,
+        "imap_username": _get(env, "IMAP_USERNAME"),
+        "imap_password": _get(env, "IMAP_PASSWORD"),
+        "imap_security": security,
+        "imap_folder": folder,
+        "inbound_unmatched_channel": channel,
+    }
+    if host:
+        _check_imap_login(settings)
+    return settings
+
+
+def _check_imap_login(settings: Mapping[str, Any]) -> None:
+    if not settings["imap_username"]:
+        raise ConfigError("IMAP_USERNAME is not set: IMAP_HOST needs the mailbox's login")
+    if not settings["imap_password"]:
+        raise ConfigError("IMAP_PASSWORD is not set: IMAP_USERNAME needs a password to log in")
+    if not settings["inbound_unmatched_channel"]:
+        raise ConfigError(
+            "INBOUND_UNMATCHED_CHANNEL is not set: IMAP_HOST needs a channel for replies "
+            "that match no case, e.g. #escalations-inbox"
+        )
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -223,4 +284,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         ),
         log_level=log_level,
         weekly_report_channel=_get(env, "WEEKLY_REPORT_CHANNEL"),
+        **_imap_settings(env),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -278,3 +278,62 @@ class EmailDraft(SQLModel, table=True):
     #: Sends of this draft so far (a failed one may be sent again): the outbox dedup suffix.
     sends: int = 0
     error: str | None = Field(default=None, max_length=2000)
+
+
+class MailboxState(SQLModel, table=True):
+    """How far the poller has read one IMAP folder (issue 14).
+
+    UIDs only mean something with their UIDVALIDITY; when the server's differs, the folder is
+    read again from the start and the Message-IDs already in `inbound_message` are skipped.
+    Both are 32-bit unsigned on the wire, so they are stored as BIGINT. `claimed_by` and
+    `claimed_until` let one replica poll at a time; `failing_since` and `last_error` let an
+    outage be reported once, not on every tick.
+    """
+
+    __tablename__ = "mailbox_state"
+
+    id: int | None = Field(default=None, primary_key=True)
+    folder: str = Field(max_length=200, unique=True)
+    uidvalidity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_uid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    failing_since: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    last_error: str | None = Field(default=None, max_length=2000)
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class InboundMessage(SQLModel, table=True):
+    """One email read from the mailbox and what became of it: each is handled once.
+
+    `message_id` is the mail's dedup key (its Message-ID, or a digest of its bytes when it has
+    none). `folder`, `uidvalidity` and `uid` say where to fetch it again (to attach an
+    unmatched one to a case). `status` is an `InboundStatus`; `reason` says why it was
+    unmatched, ignored, skipped or failed.
+    """
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (
+        Index("ix_inbound_message_status", "status", "created_at"),
+        Index("ix_inbound_message_mailbox", "folder", "uidvalidity", "uid"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(max_length=250, unique=True)
+    folder: str = Field(max_length=200)
+    uidvalidity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    uid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    case_id: int | None = Field(default=None, foreign_key="escalation_case.id", index=True)
+    status: str = Field(max_length=16)
+    #: The reply kind the playbook's patterns found (acknowledgement, resolved, ...).
+    kind: str | None = Field(default=None, max_length=32)
+    sender: str | None = Field(default=None, max_length=254)
+    subject: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, max_length=2000)
+    #: When the mail says it was sent (its Date), else when it was read.
+    received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

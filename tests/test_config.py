@@ -11,6 +11,12 @@ import pytest
 from slackbot.config import ConfigError, load_settings
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cr3t"}
+IMAP = {
+    "IMAP_HOST": "imap.example.com",
+    "IMAP_USERNAME": "escalations@example.com",
+    "IMAP_PASSWORD": "imap-s3cr3t",
+    "INBOUND_UNMATCHED_CHANNEL": "#escalations-inbox",
+}
 
 
 def test_defaults():
@@ -22,6 +28,27 @@ def test_defaults():
     assert settings.scheduler_interval_seconds == 60
     assert not settings.smtp_configured
     assert "s3cr3t" not in repr(settings) and "xoxb-1" not in repr(settings)
+
+
+def test_imap_settings():
+    assert not load_settings(GOOD, dotenv=False).imap_configured
+    settings = load_settings({**GOOD, **IMAP}, dotenv=False)
+    assert settings.imap_configured
+    assert (settings.imap_security, settings.imap_port, settings.imap_folder) == (
+        "ssl",
+        993,
+        "INBOX",
+    )
+    assert settings.inbound_unmatched_channel == "#escalations-inbox"
+    assert "imap-s3cr3t" not in repr(settings) and "imap=True" in repr(settings)
+    starttls = load_settings({**GOOD, **IMAP, "IMAP_SECURITY": "STARTTLS"}, dotenv=False)
+    assert (starttls.imap_security, starttls.imap_port) == ("starttls", 143)
+    custom = load_settings(
+        {**GOOD, **IMAP, "IMAP_PORT": "1993", "IMAP_FOLDER": "Vendor replies"}, dotenv=False
+    )
+    assert (custom.imap_port, custom.imap_folder) == (1993, "Vendor replies")
+    by_id = load_settings({**GOOD, **IMAP, "INBOUND_UNMATCHED_CHANNEL": "C0123ABCD"}, dotenv=False)
+    assert by_id.inbound_unmatched_channel == "C0123ABCD"
 
 
 def test_socket_mode_is_the_default_with_an_app_token():
@@ -48,6 +75,14 @@ def test_socket_mode_is_the_default_with_an_app_token():
         ({**GOOD, "ESCALATION_PLAYBOOKS": "/nope.toml"}, "ESCALATION_PLAYBOOKS"),
         ({**GOOD, "SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"),
         ({**GOOD, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({**GOOD, **IMAP, "IMAP_SECURITY": "tls"}, "IMAP_SECURITY"),
+        ({**GOOD, **IMAP, "IMAP_PORT": "imap"}, "IMAP_PORT"),
+        ({**GOOD, **IMAP, "IMAP_PORT": "70000"}, "IMAP_PORT"),
+        ({**GOOD, **IMAP, "IMAP_USERNAME": ""}, "IMAP_USERNAME"),
+        ({**GOOD, **IMAP, "IMAP_PASSWORD": " "}, "IMAP_PASSWORD"),
+        ({**GOOD, **IMAP, "IMAP_FOLDER": "Boîte"}, "IMAP_FOLDER"),
+        ({**GOOD, **IMAP, "INBOUND_UNMATCHED_CHANNEL": ""}, "INBOUND_UNMATCHED_CHANNEL"),
+        ({**GOOD, **IMAP, "INBOUND_UNMATCHED_CHANNEL": "inbox"}, "INBOUND_UNMATCHED_CHANNEL"),
     ],
 )
 def test_invalid_settings_name_the_variable(env, named):
@@ -62,7 +97,10 @@ def test_dotenv_never_overrides_the_environment(tmp_path, monkeypatch):
     )
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "SMTP_", "PAGERDUTY_", "DATABASE_")) or name == "PORT":
+        if (
+            name.startswith(("SLACK_", "SMTP_", "PAGERDUTY_", "DATABASE_", "IMAP_", "INBOUND_"))
+            or name == "PORT"
+        ):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PORT", "5000")
     settings = load_settings()

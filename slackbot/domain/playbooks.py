@@ -349,6 +349,38 @@ class Tier(_Strict):
     responders: str = "channel"
 
 
+def _regex(value: str) -> str:
+    try:
+        re.compile(value, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a valid regular expression ({exc})") from None
+    return value
+
+
+def _ticket_regex(value: str) -> str:
+    if "ticket" not in re.compile(_regex(value), re.IGNORECASE).groupindex:
+        raise ValueError(
+            f"{value!r} needs a named group (?P<ticket>...) around the vendor's ticket number"
+        )
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_regex)]
+TicketRegex = Annotated[str, AfterValidator(_ticket_regex)]
+
+
+class InboundPatterns(_Strict):
+    """How to read the receiver's emails: regular expressions per kind, matched
+    case-insensitively against the subject and the new text of a reply (issue 14)."""
+
+    #: "We received your request, ticket 12345": each names the number in (?P<ticket>...).
+    acknowledgement: tuple[TicketRegex, ...] = ()
+    needs_info: tuple[Regex, ...] = ()
+    resolved: tuple[Regex, ...] = ()
+    not_our_issue: tuple[Regex, ...] = ()
+    unreachable: tuple[Regex, ...] = ()
+
+
 REACTION_ACTIONS = (
     "acknowledge",
     "hand_to_vendor",
@@ -401,6 +433,8 @@ class Playbook(_Strict):
     emergency: Emergency | None = None
     #: Overrides of the default emoji → action map, e.g. {"rocket" = "hand_to_vendor"}.
     reactions: dict[str, str] = Field(default_factory=dict)
+    #: How to read the receiver's replies; without it every reply is a progress update.
+    inbound: InboundPatterns | None = None
 
     @field_validator("id")
     @classmethod

@@ -89,3 +89,44 @@ def test_priority_case_keys_and_escaping():
     assert parse_case_key("esc-42") == 42
     assert parse_case_key("ESC-4x") is None
     assert escape("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
+
+
+INBOUND_BASE = (
+    '[[playbook]]\nid = "v"\ntitle = "V"\nchannel = "#x"\n[playbook.receiver]\nname = "V"\n'
+    "[playbook.inbound]\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "says"),
+    [
+        ("resolved = ['(unclosed']", "inbound.resolved[0]", "not a valid regular expression"),
+        (
+            "needs_info = ['fine', '[z-a]']",
+            "inbound.needs_info[1]",
+            "not a valid regular expression",
+        ),
+        (
+            r"acknowledgement = ['ticket (\d+)']",
+            "inbound.acknowledgement[0]",
+            "named group (?P<ticket>",
+        ),
+        ("acknowledged = ['x']", "inbound.acknowledged", "Extra inputs"),
+    ],
+)
+def test_bad_inbound_patterns_name_file_playbook_and_key(tmp_path, table, key, says):
+    path = _write(tmp_path, INBOUND_BASE + table + "\n")
+    with pytest.raises(PlaybookError) as error:
+        load_playbooks(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: playbook 'v', key '{key}': ")
+    assert says in message
+    assert "\n" not in message
+
+
+def test_inbound_patterns_are_optional_and_shipped_for_idv(tmp_path):
+    plain = load_playbooks(_write(tmp_path, INBOUND_BASE.replace("[playbook.inbound]\n", "")))
+    assert plain.get("v").inbound is None
+    idv = load_playbooks(DEFAULT_PLAYBOOKS_PATH).get("idv").inbound
+    assert idv.acknowledgement and idv.needs_info and idv.resolved
+    assert idv.not_our_issue and idv.unreachable
