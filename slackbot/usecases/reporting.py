@@ -32,7 +32,9 @@ from slackbot.domain.stats import Period
 from storage import reporting as queries
 
 
-def period_figures(session: Session, period: Period, playbook_id: str | None = None) -> PeriodFigures:
+def period_figures(
+    session: Session, period: Period, playbook_id: str | None = None
+) -> PeriodFigures:
     """Every figure of `period`, counted by the store (inside the caller's session)."""
     start, end = period.start.astimezone(UTC), period.end.astimezone(UTC)
     args = (start, end, playbook_id)

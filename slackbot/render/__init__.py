@@ -1,0 +1,1 @@
+"""Renderers that turn report data into files people open: CSV and PNG."""
