@@ -103,7 +103,9 @@ class Seeder:
 
     def reminder(self, case: Case, at: datetime, deadline: str, miss: int = 1) -> None:
         """A reminder the sweep posted for a missed clock."""
-        self.event(case, at, "reminder", actor="scheduler", detail={"deadline": deadline, "miss": miss})
+        self.event(
+            case, at, "reminder", actor="scheduler", detail={"deadline": deadline, "miss": miss}
+        )
 
     def page(self, case: Case, at: datetime, **text: str) -> Page:
         """A page of on-call."""

@@ -72,9 +72,7 @@ def seed_november(engine) -> None:
         s.move(four, "reopened", utc(11, 19, 12))
         s.move(four, "resolved", utc(11, 20, 12))
         # 5. Opened Sunday 22nd 12:00 PST, resolved Monday 23rd 01:00 PST: next week's.
-        five = s.case(
-            utc(11, 22, 20), playbook="tier3", category="records", priority="normal"
-        )
+        five = s.case(utc(11, 22, 20), playbook="tier3", category="records", priority="normal")
         s.move(five, "resolved", utc(11, 23, 9))
         # 6. Opened last week (Monday 02:00 PST), never touched; paged last week.
         six = s.case(
@@ -189,7 +187,9 @@ def test_one_playbook_only(engine):
 
 def test_the_month(engine):
     seed_november(engine)
-    report = build_report(engine, PLAYBOOKS, now=utc(12, 2, 17), zone=LA, kind=PeriodKind.MONTH, last=True)
+    report = build_report(
+        engine, PLAYBOOKS, now=utc(12, 2, 17), zone=LA, kind=PeriodKind.MONTH, last=True
+    )
     assert report.period.label == "November 2026"
     assert report.current.total(Measure.OPENED) == 7
     assert report.current.total(Measure.RESOLVED) == 3  # 1, 4, 5
