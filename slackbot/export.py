@@ -35,8 +35,9 @@ from tqdm import tqdm
 from slackbot.config import ConfigError, load_store_settings
 from slackbot.domain.cases import case_key
 from slackbot.domain.clock import ensure_utc
-from slackbot.domain.handoff import private_values, redact
+from slackbot.domain.handoff import private_values
 from slackbot.domain.playbooks import Playbook, PlaybookError, Playbooks, load_playbooks
+from slackbot.domain.privacy import redact_all, shareable_fields
 from slackbot.domain.reporting import our_zone
 from storage.db import make_reader_engine
 from storage.models import Case, CaseEvent
@@ -87,27 +88,6 @@ def _when(value: datetime | None) -> str | None:
     return ensure_utc(value).isoformat() if value is not None else None
 
 
-def _scrub(value: Any, secrets: Sequence[str]) -> Any:
-    """`value` with every secret replaced by ••• in every string it holds."""
-    if isinstance(value, str):
-        return redact(value, secrets)
-    if isinstance(value, list):
-        return [_scrub(item, secrets) for item in value]
-    if isinstance(value, dict):
-        return {key: _scrub(item, secrets) for key, item in value.items()}
-    return value
-
-
-def _fields(case: Case, playbook: Playbook | None) -> dict[str, Any]:
-    """Stored intake values without contact details, nor values no playbook field describes."""
-    kept = {}
-    for field_id, value in (case.fields or {}).items():
-        spec = playbook.field(field_id) if playbook else None
-        if (spec is not None and not spec.contact) or isinstance(value, bool):
-            kept[field_id] = value
-    return kept
-
-
 def event_record(event: CaseEvent) -> dict[str, Any]:
     """One event of the log, as written."""
     return {
@@ -150,8 +130,8 @@ def case_record(
     if include_contacts:
         return record
     secrets = private_values(playbook, case.fields or {}) if playbook else ()
-    record["fields"] = _fields(case, playbook)
-    return _scrub(record, secrets)
+    record["fields"] = shareable_fields(playbook, case.fields or {})
+    return redact_all(record, secrets)
 
 
 def _bounds(
