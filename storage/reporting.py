@@ -21,11 +21,10 @@ Definitions (bounds are UTC instants; periods are half-open [start, end)):
 - *service-level misses*: first reminders (miss 1) of each clock, by clock kind;
 - *pages sent*: pages of on-call recorded in the period, by playbook.
 
-Percentiles: the durations are sorted by the database and only the two values around each rank
-are fetched (`OFFSET k LIMIT 2`), then interpolated in `slackbot.domain.reporting`. That is
-portable (SQLite has no `percentile_cont`; ranks from window functions need `floor`, which
-SQLite has only when built with its math functions, and integer casts round on PostgreSQL but
-truncate on SQLite) and moves O(1) rows whatever the period's size.
+Percentiles: the database sorts the durations and only the two values around each rank are
+fetched (`OFFSET k LIMIT 2`), then interpolated in `slackbot.domain.reporting`: portable (SQLite
+has no `percentile_cont`; picking ranks with window functions needs `floor`, which SQLite only
+has when built with its math functions) and O(1) rows moved whatever the period's size.
 """
 
 from __future__ import annotations
@@ -62,6 +61,8 @@ REMINDER = "reminder"
 CLOSED = (CaseStatus.RESOLVED.value, CaseStatus.CLOSED_UNREACHABLE.value)
 #: Moves that only the vendor's answer explains: they count as its first response.
 VENDOR_ANSWERS = (CaseStatus.VENDOR_CONTACTING_USER.value, CaseStatus.RETURNED.value)
+#: A playbook id to count only its cases, or None for every playbook.
+Scope = str | None
 GROUP_COLUMNS = (Case.playbook_id, Case.tier, Case.category, Case.requester_type, Case.priority)
 
 
@@ -111,7 +112,9 @@ def _groups(session: Session, statement: Select) -> list[GroupCount]:
 # --- counts by group -------------------------------------------------------------------------
 
 
-def opened(session: Session, start: datetime, end: datetime, playbook_id=None) -> list[GroupCount]:
+def opened(
+    session: Session, start: datetime, end: datetime, playbook_id: str | None = None
+) -> list[GroupCount]:
     """Cases opened in [start, end), by group."""
     statement = select(*GROUP_COLUMNS, func.count(Case.id)).where(
         Case.opened_at >= start, Case.opened_at < end
@@ -120,7 +123,7 @@ def opened(session: Session, start: datetime, end: datetime, playbook_id=None) -
 
 
 def entered(
-    session: Session, status: str, start: datetime, end: datetime, playbook_id=None
+    session: Session, status: str, start: datetime, end: datetime, playbook_id: Scope = None
 ) -> list[GroupCount]:
     """Cases moved into `status` in [start, end) and still in it at `end`, by group."""
     event = aliased(CaseEvent, name="moved")
@@ -133,7 +136,7 @@ def entered(
     return _groups(session, _scope(statement, playbook_id))
 
 
-def still_open(session: Session, end: datetime, playbook_id=None) -> list[GroupCount]:
+def still_open(session: Session, end: datetime, playbook_id: Scope = None) -> list[GroupCount]:
     """Cases whose status at `end` was not a closed one, by group."""
     event = aliased(CaseEvent, name="moved")
     statement = (
@@ -155,7 +158,7 @@ def still_open(session: Session, end: datetime, playbook_id=None) -> list[GroupC
 
 
 def reopened(
-    session: Session, start: datetime, end: datetime, playbook_id=None
+    session: Session, start: datetime, end: datetime, playbook_id: Scope = None
 ) -> list[GroupCount]:
     """Cases reopened in [start, end), by group."""
     statement = (
@@ -173,7 +176,7 @@ def reopened(
 
 
 def measure(
-    session: Session, which: Measure, start: datetime, end: datetime, playbook_id=None
+    session: Session, which: Measure, start: datetime, end: datetime, playbook_id: Scope = None
 ) -> list[GroupCount]:
     """One measure of the report, by group."""
     if which is Measure.OPENED:
@@ -189,7 +192,7 @@ def measure(
 # --- durations -------------------------------------------------------------------------------
 
 
-def resolution_seconds(start: datetime, end: datetime, playbook_id=None) -> Select:
+def resolution_seconds(start: datetime, end: datetime, playbook_id: Scope = None) -> Select:
     """Opening to resolution of the cases resolved in [start, end), one column `seconds`."""
     event = aliased(CaseEvent, name="moved")
     statement = (
@@ -206,7 +209,7 @@ def resolution_seconds(start: datetime, end: datetime, playbook_id=None) -> Sele
     return _scope(statement, playbook_id)
 
 
-def acknowledge_seconds(start: datetime, end: datetime, playbook_id=None) -> Select:
+def acknowledge_seconds(start: datetime, end: datetime, playbook_id: Scope = None) -> Select:
     """Opening to the first status change, for first changes in [start, end)."""
     event, earlier = aliased(CaseEvent, name="moved"), aliased(CaseEvent, name="earlier")
     statement = (
@@ -232,7 +235,9 @@ def _vendor_answer(event) -> ColumnElement[bool]:
     return and_(event.at >= Case.handed_off_at, or_(event.kind == UPDATE, moved))
 
 
-def vendor_response_seconds(start: datetime, end: datetime, playbook_id=None) -> Select:
+def vendor_response_seconds(
+    start: datetime, end: datetime, playbook_id: str | None = None
+) -> Select:
     """Hand-off to the vendor's first response, for first responses in [start, end)."""
     event, earlier = aliased(CaseEvent, name="answer"), aliased(CaseEvent, name="earlier")
     statement = (
@@ -278,7 +283,7 @@ def quantiles(
 
 
 def timing(
-    session: Session, which: Timing, start: datetime, end: datetime, playbook_id=None
+    session: Session, which: Timing, start: datetime, end: datetime, playbook_id: Scope = None
 ) -> Quantiles:
     """Count, median and 90th percentile of one timing in [start, end)."""
     return quantiles(session, TIMINGS[which](start, end, playbook_id))
@@ -299,7 +304,7 @@ def _count_by(session: Session, inner: Select) -> dict[str, int]:
 
 
 def sla_misses(
-    session: Session, start: datetime, end: datetime, playbook_id=None
+    session: Session, start: datetime, end: datetime, playbook_id: Scope = None
 ) -> dict[str, int]:
     """Service-level clocks missed in [start, end) (their first reminder), by clock kind."""
     inner = (
@@ -316,7 +321,7 @@ def sla_misses(
 
 
 def pages_sent(
-    session: Session, start: datetime, end: datetime, playbook_id=None
+    session: Session, start: datetime, end: datetime, playbook_id: Scope = None
 ) -> dict[str, int]:
     """Pages of on-call recorded in [start, end), by playbook."""
     inner = select(Page.playbook_id.label("key")).where(Page.paged_at >= start, Page.paged_at < end)
@@ -329,21 +334,21 @@ def pages_sent(
 
 
 def resolutions_needing_action(
-    session: Session, start: datetime, end: datetime, playbook_id=None
+    session: Session, start: datetime, end: datetime, playbook_id: Scope = None
 ) -> int:
     """Resolutions marked "action still needed": always 0, resolutions store no such flag yet."""
     return 0
 
 
 def satisfaction_ratings(
-    session: Session, start: datetime, end: datetime, playbook_id=None
+    session: Session, start: datetime, end: datetime, playbook_id: Scope = None
 ) -> Satisfaction:
     """Satisfaction ratings collected in the period: none, no rating is collected yet."""
     return Satisfaction()
 
 
 def general_inquiries(
-    session: Session, start: datetime, end: datetime, playbook_id=None
+    session: Session, start: datetime, end: datetime, playbook_id: Scope = None
 ) -> dict[str, int]:
     """General inquiries by "playbook/category": none, only escalations are recorded today."""
     return {}
@@ -371,7 +376,7 @@ def _count_weekly(session: Session, inner: Select, counted) -> list[tuple[int, s
 
 
 def weekly_opened(
-    session: Session, bounds: Sequence[datetime], playbook_id=None
+    session: Session, bounds: Sequence[datetime], playbook_id: Scope = None
 ) -> list[tuple[int, str, int]]:
     """(bucket index, playbook id, cases opened) for consecutive buckets between `bounds`."""
     inner = select(
@@ -381,7 +386,7 @@ def weekly_opened(
 
 
 def weekly_resolved(
-    session: Session, bounds: Sequence[datetime], playbook_id=None
+    session: Session, bounds: Sequence[datetime], playbook_id: Scope = None
 ) -> list[tuple[int, str, int]]:
     """(bucket index, playbook id, cases resolved), each bucket as `entered` counts a period."""
     event = aliased(CaseEvent, name="moved")

@@ -234,6 +234,7 @@ def weekly_series(
     """Arrange (week index, playbook id, count) rows into one count per week per team."""
 
     def spread(rows: Iterable[tuple[int, str, int]]) -> dict[str, tuple[int, ...]]:
+        """Team → counts per week (0 for a week without a row)."""
         table: dict[str, list[int]] = {}
         for week, playbook_id, count in rows:
             team = label_for(playbooks, Dimension.PLAYBOOK, playbook_id)
