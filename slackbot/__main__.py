@@ -8,6 +8,7 @@ import sys
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+from slackbot import export
 from slackbot.app import build_app
 from slackbot.config import ConfigError, load_settings
 from slackbot.domain.playbooks import PlaybookError
@@ -20,6 +21,9 @@ log = logging.getLogger("slackbot")
 
 def main(argv: list[str] | None = None) -> int:
     """Start the bot; exit 2 with one line naming the setting when configuration is wrong."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["export"]:  # a tool, not the bot: it needs no Slack settings
+        return export.main(args[1:])
     try:
         settings = load_settings()
     except ConfigError as exc:

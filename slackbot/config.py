@@ -61,6 +61,8 @@ class Settings:
     imap_security: str = "ssl"
     imap_folder: str = "INBOX"
     inbound_unmatched_channel: str | None = None
+    #: Days after closing when a case's contact details and free text are purged; None: never.
+    retention_days: int | None = None
 
     @property
     def imap_configured(self) -> bool:
@@ -172,13 +174,67 @@ def _check_imap_login(settings: Mapping[str, Any]) -> None:
         )
 
 
-def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
-    """Validate the environment into Settings; `.env` fills only variables not already set."""
+def _database_url(env: Mapping[str, str]) -> str:
+    database_url = _get(env, "DATABASE_URL") or "sqlite:///escalations.db"
+    scheme = urlparse(database_url).scheme
+    if scheme == "postgresql" or scheme == "postgres":
+        raise ConfigError(
+            "DATABASE_URL must name the driver: use postgresql+psycopg://user:pass@host/db"
+        )
+    if scheme not in ("sqlite", "postgresql+psycopg"):
+        raise ConfigError(
+            f"DATABASE_URL scheme {scheme!r} is not supported: use sqlite:///file.db "
+            "or postgresql+psycopg://…"
+        )
+    return database_url
+
+
+def _playbooks_path(env: Mapping[str, str]) -> Path:
+    playbooks_path = Path(_get(env, "ESCALATION_PLAYBOOKS") or DEFAULT_PLAYBOOKS_PATH)
+    if not playbooks_path.is_file():
+        raise ConfigError(
+            f"ESCALATION_PLAYBOOKS={str(playbooks_path)!r} is not a file: point it at a "
+            "playbooks TOML file"
+        )
+    return playbooks_path
+
+
+def _retention_days(env: Mapping[str, str]) -> int | None:
+    """RETENTION_DAYS: unset or "off" keeps everything; else days after closing to purge."""
+    raw = _get(env, "RETENTION_DAYS")
+    if raw is None or raw.lower() == "off":
+        return None
+    return _int(env, "RETENTION_DAYS", 365, 1, 36500)
+
+
+def _environment(env: Mapping[str, str] | None, dotenv: bool) -> Mapping[str, str]:
     if env is None:
         if dotenv:
             load_dotenv(Path.cwd() / ".env", override=False)
         env = os.environ
+    return env
 
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """What tools that only read the store need (export): no Slack tokens."""
+
+    database_url: str
+    playbooks_path: Path
+    retention_days: int | None = None
+
+
+def load_store_settings(
+    env: Mapping[str, str] | None = None, *, dotenv: bool = True
+) -> StoreSettings:
+    """Validate DATABASE_URL, ESCALATION_PLAYBOOKS and RETENTION_DAYS only."""
+    env = _environment(env, dotenv)
+    return StoreSettings(_database_url(env), _playbooks_path(env), _retention_days(env))
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Validate the environment into Settings; `.env` fills only variables not already set."""
+    env = _environment(env, dotenv)
     bot_token = _require(env, "SLACK_BOT_TOKEN", "copy the Bot User OAuth Token (xoxb-…) into .env")
     if not bot_token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
@@ -205,24 +261,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         else _get(env, "SLACK_SIGNING_SECRET") or ""
     )
 
-    database_url = _get(env, "DATABASE_URL") or "sqlite:///escalations.db"
-    scheme = urlparse(database_url).scheme
-    if scheme == "postgresql" or scheme == "postgres":
-        raise ConfigError(
-            "DATABASE_URL must name the driver: use postgresql+psycopg://user:pass@host/db"
-        )
-    if scheme not in ("sqlite", "postgresql+psycopg"):
-        raise ConfigError(
-            f"DATABASE_URL scheme {scheme!r} is not supported: use sqlite:///file.db "
-            "or postgresql+psycopg://…"
-        )
-
-    playbooks_path = Path(_get(env, "ESCALATION_PLAYBOOKS") or DEFAULT_PLAYBOOKS_PATH)
-    if not playbooks_path.is_file():
-        raise ConfigError(
-            f"ESCALATION_PLAYBOOKS={str(playbooks_path)!r} is not a file: point it at a "
-            "playbooks TOML file"
-        )
+    database_url = _database_url(env)
+    playbooks_path = _playbooks_path(env)
 
     raw_interval = _get(env, "SCHEDULER_INTERVAL_SECONDS") or "60"
     try:
@@ -285,4 +325,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         log_level=log_level,
         weekly_report_channel=_get(env, "WEEKLY_REPORT_CHANNEL"),
         **_imap_settings(env),
+        retention_days=_retention_days(env),
     )

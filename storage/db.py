@@ -41,6 +41,17 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def make_reader_engine(url: str) -> Engine:
+    """An engine for long reads (exports): on SQLite, transactions start deferred, not IMMEDIATE.
+
+    A reader in WAL mode never blocks the bot's writers, whereas `make_engine`'s BEGIN IMMEDIATE
+    would hold the write lock for as long as the export runs.
+    """
+    if url.startswith("sqlite"):
+        return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    return make_engine(url)
+
+
 def is_sqlite(engine: Engine) -> bool:
     """Whether the engine talks to SQLite."""
     return engine.dialect.name == "sqlite"

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from slackbot.config import ConfigError, load_settings
+from slackbot.config import ConfigError, load_settings, load_store_settings
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cr3t"}
 IMAP = {
@@ -125,3 +125,22 @@ def test_start_up_error_is_one_line_and_exit_status_2(tmp_path):
     assert len(lines) == 1
     assert lines[0].startswith("configuration error: SLACK_SIGNING_SECRET is not set")
     assert "Traceback" not in done.stderr
+
+
+def test_retention_is_off_unless_set():
+    assert load_settings(GOOD, dotenv=False).retention_days is None
+    assert load_settings({**GOOD, "RETENTION_DAYS": "off"}, dotenv=False).retention_days is None
+    assert load_settings({**GOOD, "RETENTION_DAYS": "365"}, dotenv=False).retention_days == 365
+    for bad in ("0", "a year"):
+        with pytest.raises(ConfigError) as error:
+            load_settings({**GOOD, "RETENTION_DAYS": bad}, dotenv=False)
+        assert str(error.value).startswith("RETENTION_DAYS")
+
+
+def test_store_settings_need_no_slack_tokens():
+    settings = load_store_settings({"DATABASE_URL": "sqlite:///x.db"}, dotenv=False)
+    assert settings.database_url == "sqlite:///x.db"
+    assert settings.playbooks_path.name == "playbooks.toml"
+    with pytest.raises(ConfigError) as error:
+        load_store_settings({"DATABASE_URL": "mysql://x/y"}, dotenv=False)
+    assert str(error.value).startswith("DATABASE_URL")

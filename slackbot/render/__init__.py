@@ -1,1 +1,2 @@
-"""Pure Block Kit builders and Slack ids: data in, dicts out, tested with no fakes."""
+"""Pure renderers, data in and data out, tested with no fakes: Block Kit builders and Slack ids,
+and the report's CSV and PNG chart."""
