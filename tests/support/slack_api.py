@@ -57,6 +57,10 @@ class FakeSlack:
     file_infos: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: users.info answers by user id (fields of `profile`); others get a placeholder profile.
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Bytes received by files_upload_v2's upload step, by the file id the fake handed out.
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    #: files.getUploadURLExternal's filename and length, by file id.
+    upload_names: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False)
     url: str = ""
@@ -174,7 +178,37 @@ class FakeSlack:
             return self._file_info(body.get("file", ""))
         if method == "users.info":
             return self._user_info(body.get("user", ""))
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(body)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(body)
         return {"ok": True}
+
+    def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Step 1 of files_upload_v2: a file id and where to POST its bytes."""
+        with self.lock:
+            file_id = f"F{len(self.upload_names) + 1:09d}"
+            self.upload_names[file_id] = {
+                "filename": body.get("filename"),
+                "length": int(body.get("length") or 0),
+            }
+        base = self.url.removesuffix("/api/")
+        return {"ok": True, "file_id": file_id, "upload_url": f"{base}/upload/{file_id}"}
+
+    def _complete_upload(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Step 3: every listed file must have been uploaded with its announced length."""
+        files = body.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        done = []
+        with self.lock:
+            for item in files or []:
+                data = self.uploads.get(item.get("id", ""))
+                announced = self.upload_names.get(item.get("id", ""), {}).get("length")
+                if data is None or len(data) != announced:
+                    return {"ok": False, "error": "invalid_arguments"}
+                done.append({"id": item["id"], "title": item.get("title")})
+        return {"ok": True, "files": done}
 
     def _user_info(self, user_id: str) -> dict[str, Any]:
         """A profile: `profiles[user_id]` if scripted, else a placeholder name and address."""
@@ -256,6 +290,9 @@ def start_fake_slack() -> tuple[FakeSlack, ThreadingHTTPServer]:
             pass
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            if self.path.startswith("/upload/"):
+                self._receive_upload()
+                return
             method = self.path.lstrip("/").removeprefix("api/").split("?")[0]
             body = _parse_body(self)
             status, payload, headers = state.answer(method, body)
@@ -272,6 +309,20 @@ def start_fake_slack() -> tuple[FakeSlack, ThreadingHTTPServer]:
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(data)
+
+        def _receive_upload(self) -> None:
+            """Step 2 of files_upload_v2: the file's bytes, posted to the upload URL."""
+            file_id = self.path.removeprefix("/upload/").split("?")[0]
+            length = int(self.headers.get("Content-Length") or 0)
+            data = self.rfile.read(length) if length else b""
+            status, payload, headers = state.answer("POST /upload", {"file_id": file_id})
+            if status == 200:
+                with state.lock:
+                    state.uploads[file_id] = data
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"OK")
 
         def do_GET(self) -> None:  # noqa: N802 - file downloads (url_private)
             path = self.path.partition("?")[0]
