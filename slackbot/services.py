@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from commands.subcommands import Subcommand
+    from slackbot.outbound.files import FileUploader
     from slackbot.outbound.members import MemberDirectory
     from slackbot.outbound.pagerduty import PagerDuty
     from slackbot.outbound.slack import SlackPoster
@@ -50,6 +51,7 @@ class Services:
     poster: SlackPoster
     members: MemberDirectory
     pager: PagerDuty
+    uploader: FileUploader
     #: Bolt's listener executor: work acknowledged to Slack runs here, and shutdown waits for it.
     listener_executor: ThreadPoolExecutor
     case_hooks: list[CaseHook] = field(default_factory=list)

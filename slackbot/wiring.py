@@ -19,20 +19,30 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.engine import Engine
 
-from commands import contacts, escalate, move, overdue, stats, ticket
+from commands import contacts, escalate, move, overdue, report, stats, ticket
 from commands.subcommands import Subcommand, handle_help
 from slackbot.config import Settings
 from slackbot.domain.clock import Clock, SystemClock
 from slackbot.domain.playbooks import load_playbooks
+from slackbot.domain.reporting import our_zone
 from slackbot.domain.vocabulary import OutboxKind
 from slackbot.outbound.attachments import AttachmentPreparer, SlackFiles
 from slackbot.outbound.email import EmailSender
+from slackbot.outbound.files import FileUploader
 from slackbot.outbound.members import MemberDirectory
 from slackbot.outbound.pagerduty import PagerDuty
 from slackbot.outbound.slack import SlackPoster
 from slackbot.outbound.smtp import SmtpTransport
 from slackbot.services import Services
-from slackbot.usecases import deadlines, emergency, move_case, paging, reports, vendor_email
+from slackbot.usecases import (
+    deadlines,
+    emergency,
+    move_case,
+    paging,
+    report_delivery,
+    retention,
+    vendor_email,
+)
 from slackbot.usecases.emails import EmailOutcomes
 from slackbot.usecases.outbox import Outbox
 from slackbot.usecases.slack_posts import SlackPosts
@@ -80,6 +90,7 @@ def build_services(
         poster=SlackPoster(slack),
         members=MemberDirectory(slack, clock),
         pager=PagerDuty.from_settings(settings),
+        uploader=FileUploader(slack),
         listener_executor=ThreadPoolExecutor(
             max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"
         ),
@@ -125,6 +136,8 @@ def _register_outbox_handlers(services: Services) -> None:
     )
     outbox.register(OutboxKind.EMAIL_PREVIEW, vendor_email.PreviewEditor(services).perform)
 
+    outbox.register(OutboxKind.REPORT_FILES, report_delivery.ReportFiles(services).perform)
+
     pages = paging.PagingDelivery(services)
     outbox.register(OutboxKind.PAGERDUTY, pages.perform, on_done=pages.done, on_failed=pages.failed)
 
@@ -136,16 +149,23 @@ def _tick_jobs() -> dict:
         "emergency_watch": emergency.watch_pages,
         "processed_events": move_case.prune_processed_events,
         "deadlines": deadlines.sweep,
+        # Checked every tick, posted once a week: a Monday missed while down is made up.
+        "weekly_report": report_delivery.post_weekly_report,
     }
 
 
 def _cron_jobs(services: Services) -> dict:
-    """The jobs run at set times: the Monday-morning numbers, when WEEKLY_REPORT_CHANNEL is set."""
-    if not services.settings.weekly_report_channel:
+    """The jobs run at set times: the nightly retention purge, when RETENTION_DAYS is set."""
+    days = services.settings.retention_days
+    if days is None:
         return {}
-    zone = reports.report_zone(services)
-    trigger = CronTrigger(day_of_week="mon", hour=8, minute=0, timezone=zone)
-    return {"weekly_report": (trigger, reports.post_weekly_report)}
+    trigger = CronTrigger(hour=3, minute=15, timezone=our_zone(services.playbooks))
+    return {"retention": (trigger, partial(_purge, days=days))}
+
+
+def _purge(services: Services, *, days: int) -> int:
+    """Purge contact details and free text of cases closed more than `days` ago."""
+    return retention.purge_expired(services.engine, services.playbooks, services.clock.now(), days)
 
 
 #: `/escalate <word>`: every subcommand, in the order the help text lists them.
@@ -159,6 +179,7 @@ SUBCOMMANDS = (
         "opened and closed cases by team and category",
         stats.handle_stats,
     ),
+    Subcommand("report", report.REPORT_USAGE, report.REPORT_SUMMARY, report.handle_report),
     Subcommand(
         "contacts",
         contacts.CONTACTS_USAGE,

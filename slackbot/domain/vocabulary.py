@@ -20,6 +20,7 @@ class OutboxKind(StrEnum):
     EMAIL_COMPOSE = "email.compose"
     EMAIL_PREVIEW = "email.preview"
     PAGERDUTY = "pagerduty"
+    REPORT_FILES = "report.files"
 
 
 class OutboxState(StrEnum):

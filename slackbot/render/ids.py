@@ -92,3 +92,11 @@ class EmergencyAction(StrEnum):
     PAGE_ON_CALL = "emergency_page_on_call"
     ACKNOWLEDGED = "emergency_acknowledged"
     PAGE_AGAIN = "emergency_page_again"
+
+
+class HomeAction(StrEnum):
+    """The App Home tab's buttons."""
+
+    OPEN_THREAD = "home_open_thread"
+    PREVIOUS_PAGE = "home_previous_page"
+    NEXT_PAGE = "home_next_page"

@@ -16,12 +16,9 @@ from slackbot.domain.stats import (
     Report,
     build_report,
     month_of,
-    render_report,
     week_of,
 )
 from slackbot.services import Services
-from slackbot.usecases import slack_posts
-from storage.db import write_session
 from storage.models import Case
 
 
@@ -69,22 +66,3 @@ def build_period_report(services: Services, period: Period) -> Report:
             )
         )
     return build_report(facts, period)
-
-
-def post_weekly_report(services: Services) -> None:
-    """Post last week's numbers to WEEKLY_REPORT_CHANNEL (once per week, whatever restarts)."""
-    channel = services.settings.weekly_report_channel
-    if not channel:
-        return
-    now = services.clock.now()
-    period = period_for(services, kind="week", previous=True, now=now)
-    text = render_report(build_period_report(services, period))
-    with write_session(services.engine) as session:
-        slack_posts.post_to_channel(
-            session,
-            channel=channel,
-            text=text,
-            now=now,
-            dedup_key=f"weekly-report:{period.start.date().isoformat()}",
-        )
-    services.outbox.kick()

@@ -236,7 +236,9 @@ class SlackPosts:
 
     def perform_channel_post(self, item: OutboxItem) -> dict[str, Any]:
         """Post a message to a channel, outside any case thread."""
-        return self.services.poster.post(item.payload["channel"], text=item.payload["text"])
+        payload = item.payload
+        extra = {"blocks": payload["blocks"]} if payload.get("blocks") else {}
+        return self.services.poster.post(payload["channel"], text=payload["text"], **extra)
 
 
 def permalink(services: Services, case: Case) -> str | None:

@@ -161,7 +161,7 @@ def test_list_and_show_find_the_case(bot, fake_slack):
 def test_stats_count_the_week_and_the_weekly_post_goes_out_once(make_bot, fake_slack, clock):
     from datetime import timedelta
 
-    from slackbot.usecases.reports import post_weekly_report
+    from slackbot.usecases.report_delivery import post_weekly_report
 
     bot = make_bot(WEEKLY_REPORT_CHANNEL="#support-leads")
     _open_idv_case(bot, fake_slack)

@@ -178,6 +178,8 @@ class FakeSlack:
             return self._file_info(body.get("file", ""))
         if method == "users.info":
             return self._user_info(body.get("user", ""))
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(body.get("users", "U"))[1:]}}
         if method == "files.getUploadURLExternal":
             return self._upload_url(body)
         if method == "files.completeUploadExternal":

@@ -10,8 +10,9 @@ from slackbot.listeners.actions import (
     reminder_buttons,
     vendor_buttons,
 )
+from slackbot.listeners.events import app_home
 from slackbot.render.case_blocks import BUTTON_ACTIONS
-from slackbot.render.ids import CaseAction, EmailAction, EmergencyAction, VendorAction
+from slackbot.render.ids import CaseAction, EmailAction, EmergencyAction, HomeAction, VendorAction
 from slackbot.render.reminders import SNOOZE_ACTIONS, ReminderAction
 
 
@@ -36,3 +37,6 @@ def register(app: App) -> None:
     app.action(EmergencyAction.PAGE_ON_CALL.value)(emergency_buttons.handle_page_on_call_button)
     app.action(EmergencyAction.ACKNOWLEDGED.value)(emergency_buttons.handle_acknowledged)
     app.action(EmergencyAction.PAGE_AGAIN.value)(emergency_buttons.handle_page_again)
+    app.action(HomeAction.PREVIOUS_PAGE.value)(app_home.handle_home_page)
+    app.action(HomeAction.NEXT_PAGE.value)(app_home.handle_home_page)
+    app.action(HomeAction.OPEN_THREAD.value)(app_home.handle_open_thread)
