@@ -1,14 +1,15 @@
-"""The emergency route's rules: when to page on-call, what the page says, when to remind.
+"""The emergency route's rules: when to page on-call, how its routes stand, when to remind.
 
 Paging for anything less than a confirmed production outage burns the goodwill of the people on
 call; not paging for a real one costs far more. So the rule is explicit: a page goes out only
 when every one of the playbook's criteria is confirmed, and a refusal says why and what the
 normal route is. Pure: `now` is passed in, nothing here touches Slack, a database or a network.
+What the page itself says (its email, the Events API bodies) is `slackbot.domain.emergency_page`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -18,10 +19,7 @@ from slackbot.domain.business_hours import is_open
 from slackbot.domain.cases import case_key, parse_case_key
 from slackbot.domain.durations import format_duration, parse_duration
 from slackbot.domain.playbooks import Contact, Emergency, Playbook
-
-#: PagerDuty Events API v2 limits (https://developer.pagerduty.com/docs/send-alert-event).
-SUMMARY_LIMIT = 1024
-SOURCE_LIMIT = 255
+from slackbot.domain.vocabulary import OutboxState, RouteState
 
 
 class PageRoute(StrEnum):
@@ -36,14 +34,6 @@ class PageAction(StrEnum):
 
     NEW = "new"
     UPDATE = "update"
-
-
-class EventAction(StrEnum):
-    """Events API v2 actions."""
-
-    TRIGGER = "trigger"
-    ACKNOWLEDGE = "acknowledge"
-    RESOLVE = "resolve"
 
 
 # --- criteria ---------------------------------------------------------------------------------
@@ -203,115 +193,28 @@ def needs_reminder(
     return now >= response_due_at
 
 
-# --- the page itself -------------------------------------------------------------------------
+#: What a route shows while its outbox item is in each state.
+ROUTE_STATE_OF_ITEM = {
+    OutboxState.PENDING: RouteState.QUEUED,
+    OutboxState.IN_FLIGHT: RouteState.SENDING,
+    OutboxState.DONE: RouteState.SENT,
+    OutboxState.FAILED: RouteState.FAILED,
+}
 
 
-@dataclass(frozen=True)
-class PageDetails:
-    """Everything a page says."""
-
-    case_id: int
-    playbook_title: str
-    system: str
-    what_is_down: str
-    since: str
-    impact: str
-    paged_by: str
-    paged_at: datetime
-    criteria: tuple[str, ...]
-    response_time: str
-    thread_url: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        """The case id as people say it: ESC-42."""
-        return case_key(self.case_id)
+def route_state(item_state: str, attempts: int) -> str:
+    """A route's state from its outbox item's: a pending item already tried is retrying."""
+    if item_state == OutboxState.PENDING and attempts > 0:
+        return RouteState.RETRYING
+    return ROUTE_STATE_OF_ITEM.get(item_state, item_state)
 
 
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-def page_summary(details: PageDetails) -> str:
-    """One line for the incident title."""
-    return _one_line(
-        f"[{details.key}] PRODUCTION DOWN: {details.system}: {details.what_is_down}",
-        SUMMARY_LIMIT,
+def all_routes_down(routes: Mapping[str, Any]) -> bool:
+    """Whether every route the page has is retrying or failed: nobody has been reached yet."""
+    states = [state for route, state in routes.items() if route in tuple(PageRoute)]
+    return bool(states) and all(
+        state in (RouteState.RETRYING, RouteState.FAILED) for state in states
     )
-
-
-def page_subject(details: PageDetails) -> str:
-    """The email subject: system and case id, stable so PagerDuty's email rules can dedup."""
-    return _one_line(f"EMERGENCY {details.key}: production system down: {details.system}", 200)
-
-
-def page_email_body(details: PageDetails) -> str:
-    """The email body: every detail, plain text."""
-    lines = [
-        "A production system is down and our team is paging on-call.",
-        "",
-        f"Case: {details.key} ({details.playbook_title})",
-        f"Affected production system: {details.system}",
-        f"What is down: {details.what_is_down}",
-        f"Since: {details.since}",
-        f"Impact: {details.impact}",
-        f"Paged by: {details.paged_by}",
-        f"Paged at: {details.paged_at:%Y-%m-%d %H:%M} UTC",
-        f"Expected response: within {details.response_time}",
-        "",
-        "Criteria confirmed by the person paging:",
-        *[f"  [x] {item}" for item in details.criteria],
-    ]
-    if details.thread_url:
-        lines += ["", f"Slack thread: {details.thread_url}"]
-    lines += ["", f"Please keep {details.key} in the subject when replying."]
-    return "\n".join(lines) + "\n"
-
-
-def custom_details(details: PageDetails) -> dict[str, Any]:
-    """The incident's custom details."""
-    data: dict[str, Any] = {
-        "case": details.key,
-        "playbook": details.playbook_title,
-        "system": details.system,
-        "what_is_down": details.what_is_down,
-        "since": details.since,
-        "impact": details.impact,
-        "paged_by": details.paged_by,
-        "paged_at": details.paged_at.isoformat(),
-        "criteria_confirmed": list(details.criteria),
-        "expected_response": details.response_time,
-    }
-    data.update(details.extra)
-    return data
-
-
-def trigger_event(routing_key: str, details: PageDetails, *, dedup_key: str) -> dict[str, Any]:
-    """The Events API v2 trigger body."""
-    event: dict[str, Any] = {
-        "routing_key": routing_key,
-        "event_action": EventAction.TRIGGER.value,
-        "dedup_key": dedup_key,
-        "payload": {
-            "summary": page_summary(details),
-            "source": _one_line(details.system, SOURCE_LIMIT) or "production",
-            "severity": "critical",
-            "timestamp": details.paged_at.isoformat(),
-            "custom_details": custom_details(details),
-        },
-    }
-    if details.thread_url:
-        event["links"] = [{"href": details.thread_url, "text": f"Slack thread {details.key}"}]
-    return event
-
-
-def follow_up_event(routing_key: str, action: EventAction, *, dedup_key: str) -> dict[str, Any]:
-    """An acknowledge or resolve body: no payload (PagerDuty needs none)."""
-    if action is EventAction.TRIGGER:
-        raise ValueError("a trigger needs details: use trigger_event")
-    return {"routing_key": routing_key, "event_action": action.value, "dedup_key": dedup_key}
 
 
 # --- what the thread says ---------------------------------------------------------------------

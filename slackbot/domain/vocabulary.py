@@ -66,3 +66,14 @@ MOVE_KINDS = (EventKind.STATUS_CHANGED, EventKind.UNDO)
 #: Who acts when no person does.
 BOT_ACTOR = "bot"
 SCHEDULER_ACTOR = "scheduler"
+
+
+class RouteState(StrEnum):
+    """Where one route of a page stands (stored in `Page.routes`, shown on the 🚨 message)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    #: Attempted and failed for now: the outbox tries again.
+    RETRYING = "retrying"
+    FAILED = "failed"

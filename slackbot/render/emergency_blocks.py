@@ -11,6 +11,7 @@ from slackbot.domain import emergency as em
 from slackbot.domain.cases import case_key
 from slackbot.domain.mrkdwn import escape, mention, one_line
 from slackbot.domain.playbooks import Contact, Playbook
+from slackbot.domain.status_machine import Via
 from slackbot.render.elements import slack_date
 from slackbot.render.ids import VALUE, EmergencyAction, EmergencyBlock, EmergencyCallback
 from storage.models import Page
@@ -46,16 +47,9 @@ def _text_input(limit: int, *, multiline: bool = False, initial: str = "", place
     return element
 
 
-def build_emergency_modal(
-    playbooks: Sequence[Playbook],
-    *,
-    now: datetime,
-    origin_channel: str,
-    case_id: int | None = None,
-) -> dict[str, Any]:
-    """The `/emergency` modal: the criteria as checkboxes, and whether normal support is open."""
-    fixed = playbooks[0] if len(playbooks) == 1 else None
-    blocks: list[dict[str, Any]] = [
+def _intro(playbooks: Sequence[Playbook], *, now: datetime, named: bool) -> list[dict[str, Any]]:
+    """What the modal opens with: the rule, and whether each partner's support is open now."""
+    return [
         {
             "type": "section",
             "text": {
@@ -71,28 +65,30 @@ def build_emergency_modal(
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": (f"*{escape(pb.title)}*: " if fixed is None else "")
+                    "text": (f"*{escape(pb.title)}*: " if named else "")
                     + escape(em.support_hint(pb, now)),
                 }
                 for pb in playbooks[:10]
             ],
         },
     ]
-    if fixed is None:
-        blocks.append(
-            _input(
-                EmergencyBlock.PLAYBOOK,
-                "Which partner",
-                {
-                    "type": "static_select",
-                    "options": [
-                        {"text": _plain(pb.title), "value": pb.id} for pb in playbooks[:100]
-                    ],
-                },
-                optional=False,
-            )
-        )
-    blocks += [
+
+
+def _playbook_input(playbooks: Sequence[Playbook]) -> dict[str, Any]:
+    return _input(
+        EmergencyBlock.PLAYBOOK,
+        "Which partner",
+        {
+            "type": "static_select",
+            "options": [{"text": _plain(pb.title), "value": pb.id} for pb in playbooks[:100]],
+        },
+        optional=False,
+    )
+
+
+def _report_inputs(case_id: int | None) -> list[dict[str, Any]]:
+    """What is down, since when, the impact, and the case it belongs to."""
+    return [
         _input(
             EmergencyBlock.SYSTEM,
             "Affected production system",
@@ -126,35 +122,49 @@ def build_emergency_modal(
             hint="Leave empty to open a new case.",
         ),
     ]
+
+
+def _checkboxes(block_id: str, label: str, options: list[tuple[str, str, int]]) -> dict[str, Any]:
+    """Optional checkboxes, so that an unchecked form still reaches us and we can say why."""
+    return _input(
+        block_id,
+        label,
+        {
+            "type": "checkboxes",
+            "options": [
+                {"text": _plain(text, limit), "value": value} for text, value, limit in options
+            ],
+        },
+        optional=True,
+    )
+
+
+def build_emergency_modal(
+    playbooks: Sequence[Playbook],
+    *,
+    now: datetime,
+    origin_channel: str,
+    case_id: int | None = None,
+) -> dict[str, Any]:
+    """The `/emergency` modal: the criteria as checkboxes, and whether normal support is open."""
+    fixed = playbooks[0] if len(playbooks) == 1 else None
+    blocks = _intro(playbooks, now=now, named=fixed is None)
+    if fixed is None:
+        blocks.append(_playbook_input(playbooks))
+    blocks += _report_inputs(case_id)
     criteria = fixed.emergency.criteria if fixed else _union_criteria(playbooks)
     blocks.append(
-        _input(
+        _checkboxes(
             EmergencyBlock.CRITERIA,
             "Confirm every criterion",
-            {
-                "type": "checkboxes",
-                "options": [
-                    {"text": _plain(item, 150), "value": em.criterion_value(i)}
-                    for i, item in enumerate(criteria[:10])
-                ],
-            },
-            optional=True,  # so an unchecked form reaches us and we can say why
+            [(item, em.criterion_value(i), 150) for i, item in enumerate(criteria[:10])],
         )
     )
     blocks.append(
-        _input(
+        _checkboxes(
             EmergencyBlock.PAGE_AGAIN,
             "Recent page for this case?",
-            {
-                "type": "checkboxes",
-                "options": [
-                    {
-                        "text": _plain("Page again (otherwise the existing page is updated)"),
-                        "value": "again",
-                    }
-                ],
-            },
-            optional=True,
+            [("Page again (otherwise the existing page is updated)", "again", 75)],
         )
     )
     return {
@@ -277,9 +287,10 @@ def build_reminder(page: Page, playbook: Playbook) -> tuple[str, list[dict[str, 
     ]
 
 
-def build_acknowledged(page: Page, *, by: str, via: str) -> str:
+def build_acknowledged(page: Page, *, by: str, via: Via | str) -> str:
     """On-call answered."""
-    who = mention(by) if via in ("button", "reaction") else escape(by)
+    # A button or reaction names a Slack user; PagerDuty gives a person's name as it knows it.
+    who = mention(by) if via in (Via.BUTTON, Via.REACTION) else escape(by)
     return (
         f":white_check_mark: Page for {case_key(page.case_id)} acknowledged by {who} "
         f"({escape(via)}). The response watch is off."

@@ -1,18 +1,17 @@
-"""Page on-call through a playbook's emergency route, watch for the answer, resolve on close.
+"""Page on-call through a playbook's emergency route: `/emergency`, **Page again**, the modal.
 
 Every page is a `Page` row written before any route is attempted; each route is an outbox item
 (kind "pagerduty" for the Events API, kind "email" for the integration address) in the same
-transaction, so a crash between "decided to page" and "paged" loses nothing.
+transaction, so a crash between "decided to page" and "paged" loses nothing. The routes are
+`emergency_routes`; acknowledgements, the response watch and resolving are `emergency_watch`.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, select
 
 from slackbot.domain import emergency as em
@@ -21,20 +20,32 @@ from slackbot.domain.clock import ensure_utc
 from slackbot.domain.errors import UserFacingError
 from slackbot.domain.mrkdwn import one_line
 from slackbot.domain.playbooks import Playbook
-from slackbot.domain.vocabulary import OutboxKind
+from slackbot.domain.status_machine import Via
+from slackbot.domain.vocabulary import EventKind
 from slackbot.render import emergency_blocks as eb
 from slackbot.services import Services
 from slackbot.usecases import slack_posts
-from slackbot.usecases.emails import queue_email
-from slackbot.usecases.outbox import enqueue
+from slackbot.usecases.emergency_routes import queue_routes
+from slackbot.usecases.emergency_watch import acknowledge_pages, watch_pages
+from slackbot.usecases.events import record_event
 from storage.db import write_session
-from storage.models import Case, CaseEvent, OutboxItem, Page
-from storage.repositories import case_for_message, get_case
+from storage.models import Case, Page
+from storage.repositories import get_case
 
-log = logging.getLogger(__name__)
-
-#: Outbox states of a route's item, as the page shows them.
-ROUTE_STATES = {"pending": "queued", "in_flight": "sending", "done": "sent", "failed": "failed"}
+#: The composition root and the page's buttons reach the watch through this module.
+__all__ = [
+    "NotPaged",
+    "PageOutcome",
+    "acknowledge_pages",
+    "case_exists",
+    "case_of_page",
+    "latest_page",
+    "modal_for",
+    "page_again",
+    "page_on_call",
+    "pages_for_case",
+    "watch_pages",
+]
 
 
 class NotPaged(UserFacingError):
@@ -72,6 +83,13 @@ def case_exists(services: Services, case_id: int) -> Case | None:
         return get_case(session, case_id=case_id)
 
 
+def case_of_page(services: Services, page_id: int) -> int | None:
+    """The case a page belongs to."""
+    with Session(services.engine) as session:
+        page = session.get(Page, page_id)
+    return page.case_id if page else None
+
+
 def modal_for(services: Services, *, channel: str, case_id: int | None) -> dict[str, Any] | None:
     """The emergency modal: the case's own playbook first; None when nobody can be paged."""
     playbooks = [pb for pb in services.playbooks if pb.emergency is not None]
@@ -88,76 +106,6 @@ def modal_for(services: Services, *, channel: str, case_id: int | None) -> dict[
 
 
 # --- paging -----------------------------------------------------------------------------------
-
-
-def page_details(page: Page, playbook: Playbook, thread_url: str | None = None) -> em.PageDetails:
-    """What the page says, from the stored page."""
-    """What the page says, from the stored page."""
-    return em.PageDetails(
-        case_id=page.case_id,
-        playbook_title=playbook.title,
-        system=page.system,
-        what_is_down=page.what_is_down,
-        since=page.since,
-        impact=page.impact,
-        paged_by=f"Slack user {page.paged_by}",
-        paged_at=ensure_utc(page.paged_at),
-        criteria=tuple(page.criteria),
-        response_time=em.response_time_text(playbook.emergency),
-        thread_url=thread_url,
-    )
-
-
-def _queue_trigger(session: Session, page: Page, *, now: datetime, revision: int) -> None:
-    enqueue(
-        session,
-        kind=OutboxKind.PAGERDUTY,
-        case_id=page.case_id,
-        payload={"page_id": page.id, "action": em.EventAction.TRIGGER.value},
-        now=now,
-        dedup_key=f"page-pd:{page.id}:trigger:{revision}",
-    )
-
-
-def queue_page_email(
-    services: Services, session: Session, page: Page, playbook: Playbook, *, now: datetime
-) -> OutboxItem | None:
-    """Queue the page's email to the integration address (once per page revision)."""
-    if playbook.emergency is None or not playbook.emergency.email:
-        return None
-    details = page_details(page, playbook)
-    item = queue_email(
-        session,
-        to=[playbook.emergency.email],
-        subject=em.page_subject(details),
-        text=em.page_email_body(details),
-        now=now,
-        email_from=services.settings.email_from,
-        case_id=page.case_id,
-        in_reply_to=page.email_message_id if page.updates else None,
-        references=[page.email_message_id] if page.updates and page.email_message_id else (),
-        dedup_key=f"page-email:{page.id}:{page.updates}",
-        purpose="page",
-    )
-    if page.email_message_id is None:
-        page.email_message_id = item.payload["message_id"]
-    set_route(page, em.PageRoute.EMAIL, "queued", item_id=item.id)
-    return item
-
-
-def set_route(page: Page, route: str, state: str, *, item_id: int | None = None) -> None:
-    routes = dict(page.routes or {})
-    routes[route] = state
-    if item_id is not None:
-        routes[f"{route}_item"] = item_id
-    page.routes = routes
-    flag_modified(page, "routes")
-
-
-def _event(session: Session, case_id: int, now: datetime, actor: str, kind: str, **detail: Any):
-    session.add(
-        CaseEvent(case_id=case_id, at=now, actor=actor, kind=kind, via="emergency", detail=detail)
-    )
 
 
 def _open_emergency_case(
@@ -180,19 +128,151 @@ def _open_emergency_case(
     )
     session.add(case)
     session.flush()
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=user_id,
-            kind="opened",
-            via="emergency",
-            to_status=CaseStatus.OPEN.value,
-            detail={"playbook": playbook.id, "emergency": True},
-        )
+    record_event(
+        session,
+        case_id=case.id,
+        kind=EventKind.OPENED,
+        at=now,
+        actor=user_id,
+        via=Via.EMERGENCY,
+        to_status=CaseStatus.OPEN.value,
+        playbook=playbook.id,
+        emergency=True,
     )
     slack_posts.post_root(session, case_id=case.id, now=now)
     return case
+
+
+def _case_to_page(
+    session: Session, playbook: Playbook, report: em.EmergencyReport, user_id: str, now: datetime
+) -> Case:
+    """The report's case, locked, or a new emergency case when the report names none."""
+    if report.case_id is None:
+        return _open_emergency_case(session, playbook, report, user_id, now)
+    case = get_case(session, case_id=report.case_id, lock=True)
+    if case is None:
+        raise NotPaged(f"There is no case ESC-{report.case_id}: nobody was paged.")
+    return case
+
+
+def _update_page(
+    session: Session, page: Page, report: em.EmergencyReport, user_id: str, now: datetime
+) -> Page:
+    """Within the dedup window: the same incident, with the newest details."""
+    page.what_is_down, page.since, page.impact = report.what_is_down, report.since, report.impact
+    page.system = report.system
+    page.updates += 1
+    session.add(page)
+    record_event(
+        session,
+        case_id=page.case_id,
+        kind=EventKind.PAGE_UPDATED,
+        at=now,
+        actor=user_id,
+        via=Via.EMERGENCY,
+        page=page.id,
+        updates=page.updates,
+    )
+    return page
+
+
+def _new_page(
+    session: Session,
+    case: Case,
+    playbook: Playbook,
+    report: em.EmergencyReport,
+    *,
+    last: Page | None,
+    user_id: str,
+    now: datetime,
+) -> Page:
+    page = Page(
+        case_id=case.id,
+        playbook_id=playbook.id,
+        sequence=(last.sequence + 1) if last else 1,
+        dedup_key="",
+        paged_by=user_id,
+        paged_at=now,
+        criteria=list(report.criteria),
+        system=report.system,
+        what_is_down=report.what_is_down,
+        since=report.since,
+        impact=report.impact,
+        routes={},
+        response_due_at=em.response_due(now, playbook.emergency),
+    )
+    page.dedup_key = em.page_dedup_key(case.id, page.sequence)
+    session.add(page)
+    session.flush()
+    record_event(
+        session,
+        case_id=case.id,
+        kind=EventKind.PAGED,
+        at=now,
+        actor=user_id,
+        via=Via.EMERGENCY,
+        page=page.id,
+        dedup_key=page.dedup_key,
+        criteria=list(report.criteria),
+        page_again=report.page_again,
+    )
+    return page
+
+
+def _record_page(
+    session: Session,
+    case: Case,
+    playbook: Playbook,
+    report: em.EmergencyReport,
+    user_id: str,
+    now: datetime,
+) -> tuple[Page, em.PageAction]:
+    """A new page, or the recent one updated (the dedup window's rule decides)."""
+    last = latest_page(session, case_id=case.id)
+    last_at = ensure_utc(last.paged_at) if last and last.resolved_at is None else None
+    action = em.decide_page(
+        last_paged_at=last_at,
+        now=now,
+        window=em.emergency_duration(playbook.emergency.dedup_window),
+        page_again=report.page_again,
+    )
+    if action is em.PageAction.UPDATE:
+        return _update_page(session, last, report, user_id, now), action
+    page = _new_page(session, case, playbook, report, last=last, user_id=user_id, now=now)
+    return page, action
+
+
+def _tell_people(
+    session: Session,
+    page: Page,
+    playbook: Playbook,
+    action: em.PageAction,
+    *,
+    user_id: str,
+    origin_channel: str | None,
+    now: datetime,
+) -> None:
+    """The 🚨 message in the case thread, and a word to the person paging where they asked."""
+    updated = action is em.PageAction.UPDATE
+    text, body = eb.build_page_message(page, playbook, updated=updated)
+    slack_posts.post_in_thread(
+        session,
+        case_id=page.case_id,
+        now=now,
+        text=text,
+        blocks_=body,
+        dedup_key=f"page-msg:{page.id}:{page.updates}",
+    )
+    if origin_channel:
+        done = "Updated the page" if updated else "Paged on-call"
+        slack_posts.post_ephemeral(
+            session,
+            user=user_id,
+            channel=origin_channel,
+            now=now,
+            case_id=page.case_id,
+            text=f":rotating_light: {done} for ESC-{page.case_id}: follow it in the case thread.",
+        )
 
 
 def page_on_call(
@@ -208,95 +288,17 @@ def page_on_call(
     check = em.check_criteria(playbook, report.criteria)
     if not check.ok:
         raise NotPaged(check.refusal)
-    emergency = playbook.emergency
     now = services.clock.now()
     with write_session(services.engine) as session:
-        new_case = report.case_id is None
-        if new_case:
-            case = _open_emergency_case(session, playbook, report, user_id, now)
-        else:
-            case = get_case(session, case_id=report.case_id, lock=True)
-            if case is None:
-                raise NotPaged(f"There is no case ESC-{report.case_id}: nobody was paged.")
-        last = latest_page(session, case_id=case.id)
-        last_at = ensure_utc(last.paged_at) if last and last.resolved_at is None else None
-        action = em.decide_page(
-            last_paged_at=last_at,
-            now=now,
-            window=em.emergency_duration(emergency.dedup_window),
-            page_again=report.page_again,
-        )
-        if action is em.PageAction.UPDATE:
-            page = last
-            page.what_is_down, page.since, page.impact = (
-                report.what_is_down,
-                report.since,
-                report.impact,
-            )
-            page.system = report.system
-            page.updates += 1
-            session.add(page)
-            _event(
-                session, case.id, now, user_id, "page_updated", page=page.id, updates=page.updates
-            )
-        else:
-            page = Page(
-                case_id=case.id,
-                playbook_id=playbook.id,
-                sequence=(last.sequence + 1) if last else 1,
-                dedup_key="",
-                paged_by=user_id,
-                paged_at=now,
-                criteria=list(report.criteria),
-                system=report.system,
-                what_is_down=report.what_is_down,
-                since=report.since,
-                impact=report.impact,
-                routes={},
-                response_due_at=em.response_due(now, emergency),
-            )
-            page.dedup_key = em.page_dedup_key(case.id, page.sequence)
-            session.add(page)
-            session.flush()
-            _event(
-                session,
-                case.id,
-                now,
-                user_id,
-                "paged",
-                page=page.id,
-                dedup_key=page.dedup_key,
-                criteria=list(report.criteria),
-                page_again=report.page_again,
-            )
-        routes = em.routes(emergency)
-        if em.PageRoute.PAGERDUTY in routes:
-            _queue_trigger(session, page, now=now, revision=page.updates)
-            set_route(page, em.PageRoute.PAGERDUTY, "queued")
-        if em.PageRoute.EMAIL in routes:
-            queue_page_email(services, session, page, playbook, now=now)
+        case = _case_to_page(session, playbook, report, user_id, now)
+        page, action = _record_page(session, case, playbook, report, user_id, now)
+        queue_routes(services, session, page, playbook, now=now)
         session.add(page)
         session.flush()
-        text, body = eb.build_page_message(page, playbook, updated=action is em.PageAction.UPDATE)
-        slack_posts.post_in_thread(
-            session,
-            case_id=case.id,
-            now=now,
-            text=text,
-            blocks_=body,
-            dedup_key=f"page-msg:{page.id}:{page.updates}",
+        _tell_people(
+            session, page, playbook, action, user_id=user_id, origin_channel=origin_channel, now=now
         )
-        if origin_channel:
-            done = "Updated the page" if action is em.PageAction.UPDATE else "Paged on-call"
-            slack_posts.post_ephemeral(
-                session,
-                user=user_id,
-                channel=origin_channel,
-                now=now,
-                case_id=case.id,
-                text=f":rotating_light: {done} for ESC-{case.id}: follow it in the case thread.",
-            )
-        outcome = PageOutcome(case.id, page.id, action, new_case)
+        outcome = PageOutcome(case.id, page.id, action, report.case_id is None)
     if kick:
         services.outbox.kick()
     return outcome
@@ -321,204 +323,3 @@ def page_again(services: Services, *, page_id: int, user_id: str, kick: bool = T
         page_again=True,
     )
     return page_on_call(services, playbook=playbook, report=report, user_id=user_id, kick=kick)
-
-
-# --- acknowledgement, watch, resolve ----------------------------------------------------------
-
-
-def acknowledge_pages(
-    services: Services,
-    *,
-    case_id: int,
-    by: str,
-    via: str,
-    page_id: int | None = None,
-    kick: bool = True,
-) -> int:
-    """Mark the case's open pages acknowledged; tell PagerDuty unless it told us. Idempotent."""
-    now = services.clock.now()
-    count = 0
-    with write_session(services.engine) as session:
-        query = select(Page).where(
-            Page.case_id == case_id, Page.acknowledged_at.is_(None), Page.resolved_at.is_(None)
-        )
-        if page_id is not None:
-            query = query.where(Page.id == page_id)
-        for page in session.exec(query).all():
-            page.acknowledged_at, page.acknowledged_by = now, by[:120]
-            session.add(page)
-            count += 1
-            _event(
-                session,
-                case_id,
-                now,
-                by[:32] if via != "pagerduty" else "pagerduty",
-                "page_acknowledged",
-                page=page.id,
-                via=via,
-            )
-            if via != "pagerduty" and em.PageRoute.PAGERDUTY in (page.routes or {}):
-                enqueue(
-                    session,
-                    kind=OutboxKind.PAGERDUTY,
-                    case_id=case_id,
-                    payload={"page_id": page.id, "action": em.EventAction.ACKNOWLEDGE.value},
-                    now=now,
-                    dedup_key=f"page-pd:{page.id}:acknowledge",
-                )
-            slack_posts.post_in_thread(
-                session,
-                case_id=case_id,
-                now=now,
-                text=eb.build_acknowledged(page, by=by, via=via),
-                dedup_key=f"page-ack:{page.id}",
-            )
-    if kick and count:
-        services.outbox.kick()
-    return count
-
-
-def acknowledge_by_reaction(
-    services: Services, *, channel_id: str, ts: str, user_id: str, reaction: str
-) -> int:
-    """A reaction meaning "acknowledge" on any message of a paged case's thread."""
-    with Session(services.engine) as session:
-        case = case_for_message(session, channel_id=channel_id, ts=ts)
-        if case is None:
-            return 0
-        playbook = services.playbooks.get(case.playbook_id)
-        if playbook is None or playbook.reaction_map.get(reaction) != "acknowledge":
-            return 0
-        waiting = session.exec(
-            select(Page.id).where(
-                Page.case_id == case.id, Page.acknowledged_at.is_(None), Page.resolved_at.is_(None)
-            )
-        ).first()
-    if waiting is None:
-        return 0
-    return acknowledge_pages(services, case_id=case.id, by=user_id, via="reaction")
-
-
-def resolve_pages_for_case(session: Session, *, case_id: int, now: datetime) -> int:
-    """Resolve the case's PagerDuty alerts (same dedup keys); call inside the closing use case.
-
-    Stops the response watch too. Returns how many pages were resolved.
-    """
-    count = 0
-    for page in session.exec(
-        select(Page).where(Page.case_id == case_id, Page.resolved_at.is_(None))
-    ).all():
-        page.resolved_at = now
-        session.add(page)
-        count += 1
-        if em.PageRoute.PAGERDUTY in (page.routes or {}):
-            enqueue(
-                session,
-                kind=OutboxKind.PAGERDUTY,
-                case_id=case_id,
-                payload={"page_id": page.id, "action": em.EventAction.RESOLVE.value},
-                now=now,
-                dedup_key=f"page-pd:{page.id}:resolve",
-            )
-        _event(session, case_id, now, "bot", "page_resolved", page=page.id)
-    return count
-
-
-def sync_routes(services: Services, session: Session, page: Page, *, now: datetime) -> None:
-    """Refresh the email route's state from its outbox item; shout once if every route fails."""
-    routes = dict(page.routes or {})
-    item_id = routes.get("email_item")
-    if item_id is not None:
-        item = session.get(OutboxItem, item_id)
-        if item is not None:
-            state = ROUTE_STATES.get(item.state, item.state)
-            if item.state == "pending" and item.attempts > 0:
-                state = "retrying"
-            if routes.get(em.PageRoute.EMAIL) != state:
-                set_route(page, em.PageRoute.EMAIL, state)
-            if item.last_error and item.state != "done":
-                page.last_error = f"email: {item.last_error}"[:2000]
-    states = [
-        state
-        for route, state in (page.routes or {}).items()
-        if route in (em.PageRoute.PAGERDUTY, em.PageRoute.EMAIL)
-    ]
-    all_down = bool(states) and all(state in ("retrying", "failed") for state in states)
-    if all_down and page.both_down_at is None and page.resolved_at is None:
-        page.both_down_at = now
-        slack_posts.post_in_thread(
-            session,
-            case_id=page.case_id,
-            now=now,
-            text=eb.build_all_routes_down(page),
-            dedup_key=f"page-down:{page.id}",
-        )
-        _event(session, page.case_id, now, "bot", "page_routes_down", page=page.id)
-    session.add(page)
-
-
-def watch_pages(services: Services) -> int:
-    """Scheduler job: route states, PagerDuty acknowledgements and reminders. Returns reminders."""
-    now = services.clock.now()
-    with write_session(services.engine) as session:
-        for page in session.exec(
-            select(Page).where(Page.resolved_at.is_(None), Page.acknowledged_at.is_(None))
-        ).all():
-            sync_routes(services, session, page, now=now)
-        due = session.exec(
-            select(Page).where(
-                Page.resolved_at.is_(None),
-                Page.acknowledged_at.is_(None),
-                Page.reminded_at.is_(None),
-                Page.response_due_at <= now,
-            )
-        ).all()
-        due = [(p.id, p.case_id, p.dedup_key, dict(p.routes or {})) for p in due]
-    pager = services.pager
-    reminded = 0
-    for page_id, case_id, dedup_key, routes in due:
-        if pager is not None and pager.can_look_up and em.PageRoute.PAGERDUTY in routes:
-            status = pager.look_up(dedup_key)
-            if status is not None and status.acknowledged:
-                acknowledge_pages(
-                    services,
-                    case_id=case_id,
-                    page_id=page_id,
-                    by=status.acknowledged_by or "on-call",
-                    via="pagerduty",
-                    kick=False,
-                )
-                continue
-        with write_session(services.engine) as session:
-            page = session.get(Page, page_id)
-            playbook = services.playbooks.get(page.playbook_id)
-            if playbook is None or not em.needs_reminder(
-                response_due_at=ensure_utc(page.response_due_at),
-                acknowledged_at=page.acknowledged_at,
-                reminded_at=page.reminded_at,
-                resolved=page.resolved_at is not None,
-                now=now,
-            ):
-                continue
-            page.reminded_at = now
-            session.add(page)
-            text, body = eb.build_reminder(page, playbook)
-            slack_posts.post_in_thread(
-                session,
-                case_id=page.case_id,
-                now=now,
-                text=text,
-                blocks_=body,
-                dedup_key=f"page-remind:{page.id}",
-            )
-            _event(session, page.case_id, now, "scheduler", "page_reminder", page=page.id)
-            reminded += 1
-    services.outbox.kick()
-    return reminded
-
-
-def case_of_page(services: Services, page_id: int) -> int | None:
-    """The case a page belongs to."""
-    with Session(services.engine) as session:
-        page = session.get(Page, page_id)
-    return page.case_id if page else None

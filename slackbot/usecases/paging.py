@@ -15,17 +15,19 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 from slackbot.domain import emergency as em
+from slackbot.domain import emergency_page as ep
 from slackbot.domain.cases import CaseStatus
+from slackbot.domain.vocabulary import RouteState
 from slackbot.effects import PermanentFailure, RetryLater, backoff
 from slackbot.render import emergency_blocks as eb
 from slackbot.usecases import slack_posts
-from slackbot.usecases.emergency import (
+from slackbot.usecases.emergency_routes import (
     page_details,
     queue_page_email,
-    resolve_pages_for_case,
     set_route,
     sync_routes,
 )
+from slackbot.usecases.emergency_watch import resolve_pages_for_case
 from storage.db import write_session
 from storage.models import Case, OutboxItem, Page
 from storage.repositories import get_case
@@ -58,14 +60,14 @@ class PagingDelivery:
             page = session.get(Page, item.payload["page_id"])
         if page is None:
             raise PermanentFailure(f"page {item.payload['page_id']} does not exist")
-        action = em.EventAction(item.payload["action"])
-        if action is not em.EventAction.TRIGGER:
-            return em.follow_up_event(routing_key, action, dedup_key=page.dedup_key)
+        action = ep.EventAction(item.payload["action"])
+        if action is not ep.EventAction.TRIGGER:
+            return ep.follow_up_event(routing_key, action, dedup_key=page.dedup_key)
         playbook = self.services.playbooks.get(page.playbook_id)
         if playbook is None or playbook.emergency is None:
             raise PermanentFailure(f"playbook {page.playbook_id!r} has no emergency route")
         details = page_details(page, playbook, self._thread_url(page.case_id))
-        return em.trigger_event(routing_key, details, dedup_key=page.dedup_key)
+        return ep.trigger_event(routing_key, details, dedup_key=page.dedup_key)
 
     def perform(self, item: OutboxItem) -> dict[str, Any]:
         """Send one event."""
@@ -80,24 +82,24 @@ class PagingDelivery:
             raise RetryLater(exc.reason, after) from None
 
     def _retrying(self, item: OutboxItem, reason: str) -> None:
-        if item.payload.get("action") != em.EventAction.TRIGGER.value:
+        if item.payload.get("action") != ep.EventAction.TRIGGER.value:
             return
         now = self.services.clock.now()
         with write_session(self.services.engine) as session:
             page = session.get(Page, item.payload["page_id"])
             if page is None:
                 return
-            set_route(page, em.PageRoute.PAGERDUTY, "retrying")
+            set_route(page, em.PageRoute.PAGERDUTY, RouteState.RETRYING)
             page.last_error = f"PagerDuty: {reason}"[:2000]
             sync_routes(self.services, session, page, now=now)
 
     def done(self, session: Session, item: OutboxItem, result: dict[str, Any]) -> None:
         """PagerDuty took the trigger: the route is sent."""
-        if item.payload.get("action") != em.EventAction.TRIGGER.value:
+        if item.payload.get("action") != ep.EventAction.TRIGGER.value:
             return
         page = session.get(Page, item.payload["page_id"])
         if page is not None:
-            set_route(page, em.PageRoute.PAGERDUTY, "sent")
+            set_route(page, em.PageRoute.PAGERDUTY, RouteState.SENT)
             session.add(page)
 
     def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
@@ -106,11 +108,11 @@ class PagingDelivery:
         if page is None:
             return
         now = self.services.clock.now()
-        trigger = item.payload.get("action") == em.EventAction.TRIGGER.value
+        trigger = item.payload.get("action") == ep.EventAction.TRIGGER.value
         playbook = self.services.playbooks.get(page.playbook_id)
         fallback = bool(trigger and playbook and playbook.emergency and playbook.emergency.email)
         if trigger:
-            set_route(page, em.PageRoute.PAGERDUTY, "failed")
+            set_route(page, em.PageRoute.PAGERDUTY, RouteState.FAILED)
             page.last_error = f"PagerDuty: {reason}"[:2000]
             if fallback:
                 # Deduplicated per page revision: a no-op when the email route already went.

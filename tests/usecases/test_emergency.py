@@ -9,7 +9,10 @@ from sqlmodel import Session, select
 
 from slackbot.config import load_settings
 from slackbot.domain import emergency as em
+from slackbot.domain.status_machine import Action, Via
 from slackbot.usecases import emergency as usecase
+from slackbot.usecases.emergency_watch import resolve_pages_for_case
+from slackbot.usecases.move_case import Actor, Outcome, move_case
 from slackbot.wiring import build_services
 from storage.db import write_session
 from storage.models import Case, CaseEvent, OutboxItem, Page
@@ -277,9 +280,7 @@ def test_resolving_the_case_resolves_the_alert(services, fake_pd, clock):
     outcome = page(services)
     services.outbox.deliver_due()
     with write_session(services.engine) as session:
-        assert (
-            usecase.resolve_pages_for_case(session, case_id=outcome.case_id, now=clock.now()) == 1
-        )
+        assert resolve_pages_for_case(session, case_id=outcome.case_id, now=clock.now()) == 1
     services.outbox.deliver_due()
     assert fake_pd.events()[-1].body == {
         "routing_key": ROUTING_KEY,
@@ -312,9 +313,6 @@ def test_both_routes_down_says_so_loudly_and_keeps_the_page_queued(
 
 
 def test_resolving_the_case_through_the_status_machine_resolves_the_alert(services, fake_pd, clock):
-    from slackbot.domain.status_machine import Action
-    from slackbot.usecases.move_case import Actor, Outcome, Via, move_case
-
     outcome = page(services)
     services.outbox.deliver_due()
     actor = Actor("U0AGENT01", members={1: frozenset({"U0AGENT01"})})

@@ -12,7 +12,7 @@ from slackbot.domain.status_machine import Via
 from slackbot.services import Services
 from slackbot.usecases.actors import with_members
 from slackbot.usecases.cases import action_for_reaction
-from slackbot.usecases.emergency import acknowledge_by_reaction
+from slackbot.usecases.emergency_watch import acknowledge_by_reaction
 from slackbot.usecases.move_case import move_case, undo_reaction
 
 log = logging.getLogger(__name__)
