@@ -18,8 +18,9 @@ from slackbot.domain.mrkdwn import escape
 from slackbot.domain.status_machine import Via
 from slackbot.domain.updates import Update, validate_update
 from slackbot.usecases.actors import with_members
+from slackbot.usecases.case_change import Outcome
 from slackbot.usecases.cases import find_case
-from slackbot.usecases.move_case import Outcome, add_update
+from slackbot.usecases.updates import add_update
 
 log = logging.getLogger(__name__)
 

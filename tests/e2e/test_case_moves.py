@@ -16,7 +16,7 @@ from slackbot.listeners.actions import case_buttons
 from slackbot.listeners.events import messages, reactions
 from slackbot.listeners.views import add_update as add_update_view
 from slackbot.listeners.views import vendor_modals
-from slackbot.usecases.move_case import Outcome, prune_processed_events
+from slackbot.usecases.case_change import Outcome, prune_processed_events
 from storage.models import Case, CaseEvent, OutboxItem, ProcessedEvent
 from tests.support.forms import idv_values
 from tests.support.signed import block_actions, view_submission

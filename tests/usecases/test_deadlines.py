@@ -17,8 +17,10 @@ from slackbot.domain.status_machine import Action, Via
 from slackbot.domain.updates import Update
 from slackbot.scheduler import build_scheduler
 from slackbot.usecases import deadlines
-from slackbot.usecases.move_case import Actor, Outcome, add_update, move_case
+from slackbot.usecases.case_change import Actor, Outcome
+from slackbot.usecases.move_case import move_case
 from slackbot.usecases.open_case import Requester, open_case
+from slackbot.usecases.updates import add_update
 from slackbot.wiring import build_services
 from storage.models import Case, CaseEvent, Deadline, OutboxItem
 from tests.support.env import base_env

@@ -7,7 +7,8 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from slackbot.domain.status_machine import Action, Via
-from slackbot.usecases.move_case import Actor, LostUpdate, Outcome, _cas, move_case
+from slackbot.usecases.case_change import Actor, LostUpdate, Outcome, cas
+from slackbot.usecases.move_case import move_case
 from storage.db import write_session
 from storage.models import Case
 
@@ -45,7 +46,7 @@ def test_a_stale_version_is_a_lost_update_not_an_overwrite(bot, clock):
         session.execute(update(Case).where(Case.id == case_id).values(version=Case.version + 1))
     with pytest.raises(LostUpdate), write_session(engine) as session:
         session.add(stale)
-        _cas(session, stale, {"status": "resolved"})
+        cas(session, stale, {"status": "resolved"})
     with Session(engine) as session:
         assert session.get(Case, case_id).status == "open"
 

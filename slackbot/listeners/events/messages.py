@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import BoltContext
 
 from slackbot.services import Services
-from slackbot.usecases.move_case import record_reply
+from slackbot.usecases.replies import record_reply
 
 #: Message subtypes that are a person saying something in a thread; all others are ignored
 #: (edits, deletions, joins, bot messages, ...).

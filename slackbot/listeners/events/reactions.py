@@ -13,7 +13,8 @@ from slackbot.services import Services
 from slackbot.usecases.actors import with_members
 from slackbot.usecases.cases import action_for_reaction
 from slackbot.usecases.emergency_watch import acknowledge_by_reaction
-from slackbot.usecases.move_case import move_case, undo_reaction
+from slackbot.usecases.move_case import move_case
+from slackbot.usecases.undo import undo_reaction
 
 log = logging.getLogger(__name__)
 

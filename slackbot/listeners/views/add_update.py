@@ -11,7 +11,7 @@ from slackbot.listeners.parse import int_or_none, metadata
 from slackbot.render.blocks import field_errors, parse_view_state
 from slackbot.services import Services
 from slackbot.usecases.actors import with_members
-from slackbot.usecases.move_case import add_update
+from slackbot.usecases.updates import add_update
 
 
 def handle_add_update_submission(
