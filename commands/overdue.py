@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.subcommands import CommandContext, Reply
 from slackbot.render.reminders import build_overdue_list
-from slackbot.usecases.deadlines import overdue_items
+from slackbot.usecases.reminder_actions import overdue_items
 
 
 def handle_overdue(ctx: CommandContext) -> Reply:

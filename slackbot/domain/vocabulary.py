@@ -77,3 +77,11 @@ class RouteState(StrEnum):
     #: Attempted and failed for now: the outbox tries again.
     RETRYING = "retrying"
     FAILED = "failed"
+
+
+class DeadlineState(StrEnum):
+    """Where a case's deadline row stands: waiting to fire, fired for good, or not running."""
+
+    PENDING = "pending"
+    DONE = "done"
+    CLEARED = "cleared"

@@ -5,7 +5,8 @@ runs on every scheduler tick: it reads the due rows through `ix_deadline_due`, c
 the database (PostgreSQL `FOR UPDATE SKIP LOCKED`; SQLite serialises writers with BEGIN
 IMMEDIATE and the claim is a guarded UPDATE as well), and in the same transaction records the
 reminder in the outbox and moves the row on. A crash before the commit loses nothing (the row
-is still due) and a crash after it repeats nothing (the row has moved on).
+is still due) and a crash after it repeats nothing (the row has moved on). The 72-hour close
+is `unreachable`; what people do from a reminder is `reminder_actions`.
 """
 
 from __future__ import annotations
@@ -15,20 +16,17 @@ import os
 import socket
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from slackbot.domain.cases import CaseStatus, Priority, case_key
+from slackbot.domain.cases import CaseStatus, Priority
 from slackbot.domain.clock import ensure_utc
 from slackbot.domain.deadlines import (
     CaseClockState,
     DeadlineKind,
-    SnoozeChoice,
     compute_deadlines,
-    may_snooze,
     next_fire_at,
     overdue_by,
     processing_estimate,
@@ -36,30 +34,24 @@ from slackbot.domain.deadlines import (
     reminder_due,
     reminder_text,
     repeat_interval,
-    snooze_until,
 )
 from slackbot.domain.deadlines import (
     Deadline as SlaClock,
 )
-from slackbot.domain.errors import UserFacingError
-from slackbot.domain.handoff import Purpose
 from slackbot.domain.mrkdwn import escape
 from slackbot.domain.playbooks import Playbook
-from slackbot.domain.status_machine import Action, CaseState, IllegalTransition
-from slackbot.domain.status_machine import apply as apply_move
-from slackbot.render.reminders import build_reminder, build_unreachable_note
+from slackbot.domain.status_machine import Via
+from slackbot.domain.vocabulary import SCHEDULER_ACTOR, DeadlineState, EventKind
+from slackbot.render.reminders import build_reminder
+from slackbot.services import Services
 from slackbot.usecases import slack_posts
-from slackbot.usecases.drafts import request_draft
-from slackbot.usecases.hooks import case_changed
+from slackbot.usecases.events import record_event
+from slackbot.usecases.unreachable import close_unreachable
 from storage.db import is_sqlite, write_session
 from storage.models import Case, CaseEvent, Deadline
-from storage.repositories import get_case
 
 log = logging.getLogger(__name__)
 
-PENDING, DONE, CLEARED = "pending", "done", "cleared"
-#: The actor and channel recorded for the bot's own moves.
-SCHEDULER = "scheduler"
 #: Rows acted on per transaction; the sweep loops until nothing is due.
 BATCH = 100
 #: A sweep never loops forever, even if a row refused to move on.
@@ -86,7 +78,7 @@ def clock_state(session: Session, case: Case) -> CaseClockState:
     callback_done = (
         session.exec(
             select(CaseEvent.id).where(
-                CaseEvent.case_id == case.id, CaseEvent.kind == "callback_done"
+                CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.CALLBACK_DONE
             )
         ).first()
         is not None
@@ -117,7 +109,7 @@ def _schedule(playbook: Playbook, row: Deadline, clock: SlaClock) -> None:
         playbook, clock, row.misses, snoozed_until=snoozed, not_before=_not_before(playbook, row)
     )
     row.due_at = fire
-    row.state = PENDING if fire is not None else DONE
+    row.state = DeadlineState.PENDING if fire is not None else DeadlineState.DONE
 
 
 def sync_deadlines(
@@ -139,7 +131,7 @@ def sync_deadlines(
                 updated_at=now,
             )
             rows[kind] = row
-        elif row.state == CLEARED or ensure_utc(row.anchor_at) != clock.anchor:
+        elif row.state == DeadlineState.CLEARED or ensure_utc(row.anchor_at) != clock.anchor:
             # A fresh clock (e.g. the vendor sent an update): its misses start again.
             row.anchor_at = clock.anchor
             row.misses = 0
@@ -150,8 +142,8 @@ def sync_deadlines(
         row.updated_at = now
         session.add(row)
     for kind, row in rows.items():
-        if kind not in clocks and row.state != CLEARED:
-            row.state, row.due_at, row.updated_at = CLEARED, None, now
+        if kind not in clocks and row.state != DeadlineState.CLEARED:
+            row.state, row.due_at, row.updated_at = DeadlineState.CLEARED, None, now
             session.add(row)
     session.flush()
     return list(rows.values())
@@ -185,7 +177,7 @@ def _due_ids(session: Session, now: datetime, limit: int) -> Sequence[int]:
     """Ids of pending deadlines due at `now`, oldest first, read through `ix_deadline_due`."""
     return session.exec(
         select(Deadline.id)
-        .where(Deadline.state == PENDING, Deadline.due_at <= now)
+        .where(Deadline.state == DeadlineState.PENDING, Deadline.due_at <= now)
         .order_by(Deadline.due_at, Deadline.id)
         .limit(limit)
     ).all()
@@ -198,7 +190,11 @@ def _claim(session: Session, deadline_id: int, worker: str, now: datetime) -> De
     clause is re-checked against the newest version). SQLite: transactions are serialised by
     BEGIN IMMEDIATE, and the guarded UPDATE only matches a row that is still pending and due.
     """
-    due = (Deadline.id == deadline_id, Deadline.state == PENDING, Deadline.due_at <= now)
+    due = (
+        Deadline.id == deadline_id,
+        Deadline.state == DeadlineState.PENDING,
+        Deadline.due_at <= now,
+    )
     if not is_sqlite(session.get_bind()):
         row = session.exec(select(Deadline).where(*due).with_for_update(skip_locked=True)).first()
         if row is None:
@@ -228,7 +224,7 @@ def _lock_case(session: Session, case_id: int) -> Case | None:
     return session.exec(statement).first()
 
 
-def sweep(services, *, worker: str | None = None, batch: int = BATCH) -> int:
+def sweep(services: Services, *, worker: str | None = None, batch: int = BATCH) -> int:
     """Act on every due deadline once; return how many were acted on (reminders and closes).
 
     Each row is claimed and acted on in its own short transaction, so a sweeper holds at most
@@ -256,29 +252,28 @@ def sweep(services, *, worker: str | None = None, batch: int = BATCH) -> int:
     return acted
 
 
-def _act(session: Session, services, row: Deadline, now: datetime) -> bool:
+def _act(session: Session, services: Services, row: Deadline, now: datetime) -> bool:
     case = _lock_case(session, row.case_id)
     if case is None and session.get(Case, row.case_id) is not None:
         session.rollback()  # someone is changing the case: leave the row due for the next sweep
         return False
     playbook = services.playbooks.get(case.playbook_id) if case else None
     if case is None or playbook is None:
-        row.state, row.due_at, row.updated_at = CLEARED, None, now
+        row.state, row.due_at, row.updated_at = DeadlineState.CLEARED, None, now
         session.add(row)
         return False
     # The case may have changed without a sync (or the playbook was edited): recompute first.
     sync_deadlines(session, case, playbook, now)
     session.refresh(row)
-    if row.state != PENDING or row.due_at is None or ensure_utc(row.due_at) > now:
+    if row.state != DeadlineState.PENDING or row.due_at is None or ensure_utc(row.due_at) > now:
         return False
     clocks = {c.kind.value: c for c in compute_deadlines(clock_state(session, case), playbook, now)}
     clock = clocks[row.kind]
     if clock.kind is DeadlineKind.UNREACHABLE_CLOSE:
-        closed = close_unreachable(session, case, playbook, now)
-        if closed:
-            case_changed(services, session, case, now)
+        # The close is a move like any other: it runs the case hooks (these rows included).
+        closed = close_unreachable(services, session, case, playbook, now)
         row.misses, row.last_reminded_at = 1, now
-        row.state, row.due_at, row.updated_at = DONE, None, now
+        row.state, row.due_at, row.updated_at = DeadlineState.DONE, None, now
         session.add(row)
         sync_deadlines(session, case, playbook, now)
         return closed
@@ -312,20 +307,17 @@ def _remind(
         ),
         dedup_key=f"deadline:{row.id}:{ensure_utc(row.anchor_at).isoformat()}:{miss}",
     )
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=SCHEDULER,
-            kind="reminder",
-            via=SCHEDULER,
-            detail={
-                "deadline": row.kind,
-                "miss": miss,
-                "overdue": overdue_by(since, now),
-                "escalated": audience.escalated,
-            },
-        )
+    record_event(
+        session,
+        case_id=case.id,
+        kind=EventKind.REMINDER,
+        at=now,
+        actor=SCHEDULER_ACTOR,
+        via=Via.SCHEDULER,
+        deadline=row.kind,
+        miss=miss,
+        overdue=overdue_by(since, now),
+        escalated=audience.escalated,
     )
     row.misses, row.last_reminded_at, row.snoozed_until = miss, now, None
     _schedule(playbook, row, clock)
@@ -333,248 +325,7 @@ def _remind(
     session.add(row)
 
 
-def close_unreachable(session: Session, case: Case, playbook: Playbook, now: datetime) -> bool:
-    """The 72-hour rule: close the case as unreachable, ask our agent to help, say how to reopen.
-
-    The move goes through the status machine like any other; False if it refuses (the case is
-    no longer with the vendor), in which case nothing changes.
-    """
-    before = CaseState(status=CaseStatus(case.status), owner=case.owner_id, tier=case.tier)
-    try:
-        transition = apply_move(
-            before, Action.CLOSE_UNREACHABLE, actor=SCHEDULER, top_tier=playbook.top_tier
-        )
-    except IllegalTransition:
-        return False
-    case.status = transition.after.status.value
-    case.closed_at = now
-    case.updated_at = now
-    case.version += 1
-    session.add(case)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=SCHEDULER,
-            kind="status_changed",
-            via=SCHEDULER,
-            from_status=before.status.value,
-            to_status=case.status,
-            detail={
-                "action": Action.CLOSE_UNREACHABLE.value,
-                "rule": "unreachable_close",
-                "after": playbook.sla.unreachable_close,
-            },
-        )
-    )
-    audience = reminder_audience(playbook, owner_id=case.owner_id, tier=case.tier, miss=1)
-    text, blocks_ = build_unreachable_note(
-        mentions=audience.mentions,
-        after=playbook.sla.unreachable_close,
-        vendor=playbook.receiver.name,
-    )
-    slack_posts.post_in_thread(
-        session,
-        case_id=case.id,
-        now=now,
-        text=text,
-        blocks_=blocks_,
-        dedup_key=f"unreachable-close:{case.id}:{case.version}",
-    )
-    return True
-
-
-# --- actions from the reminder's buttons -----------------------------------------------------
-
-
-class ReminderError(UserFacingError):
-    """A button press that cannot be honoured; the message says why, to the presser."""
-
-
-@dataclass(frozen=True)
-class Overdue:
-    """One overdue clock of an open case, for `/escalate overdue`."""
-
-    case: Case
-    kind: DeadlineKind
-    expires_at: datetime
-    misses: int
-
-
-def _load(session: Session, deadline_id: int) -> tuple[Deadline, Case]:
-    row = session.get(Deadline, deadline_id)
-    case = get_case(session, case_id=row.case_id, lock=True) if row else None
-    if row is None or case is None:
-        raise ReminderError("This reminder no longer exists.")
-    return row, case
-
-
-def snooze(
-    services, *, deadline_id: int, user_id: str, choice: SnoozeChoice, channel: str | None
-) -> datetime:
-    """Snooze a reminder (owner only); recorded in the case's event log."""
-    now = services.clock.now()
-    with write_session(services.engine) as session:
-        row, case = _load(session, deadline_id)
-        if not may_snooze(owner_id=case.owner_id, opened_by=case.opened_by, user_id=user_id):
-            owner = case.owner_id or case.opened_by
-            raise ReminderError(f"Only the case's owner <@{owner}> can snooze its reminders.")
-        playbook = services.playbooks.get(case.playbook_id)
-        if playbook is None:
-            raise ReminderError("This case's escalation path no longer exists.")
-        until = snooze_until(playbook, now, choice)
-        row.snoozed_until = until
-        session.add(row)
-        sync_deadlines(session, case, playbook, now)
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                actor=user_id,
-                kind="snoozed",
-                via="button",
-                detail={"deadline": row.kind, "choice": choice.value, "until": until.isoformat()},
-            )
-        )
-        slack_posts.post_ephemeral(
-            session,
-            user=user_id,
-            channel=channel,
-            case_id=case.id,
-            now=now,
-            text=f"Snoozed: the {DeadlineKind(row.kind).label} reminder waits until "
-            f"{until:%Y-%m-%d %H:%M} UTC.",
-        )
-    services.outbox.kick()
-    return until
-
-
-def overdue(session: Session, now: datetime, *, limit: int = 50) -> list[Overdue]:
-    """Expired clocks of open cases, oldest first."""
-    statement = (
-        select(Deadline, Case)
-        .join(Case, Case.id == Deadline.case_id)
-        .where(Deadline.state != CLEARED, Deadline.expires_at <= now)
-        .where(Case.status.not_in((CaseStatus.RESOLVED.value, CaseStatus.CLOSED_UNREACHABLE.value)))
-        .order_by(Deadline.expires_at, Deadline.id)
-        .limit(limit)
-    )
-    return [
-        Overdue(case, DeadlineKind(row.kind), ensure_utc(row.expires_at), row.misses)
-        for row, case in session.exec(statement).all()
-    ]
-
-
-def overdue_items(services, now: datetime, *, limit: int = 50) -> list[Overdue]:
-    """Expired clocks of open cases, oldest first, in a read transaction of their own."""
-    with Session(services.engine) as session:
-        return overdue(session, now, limit=limit)
-
-
-def describe_case(case: Case) -> str:
-    """ "ESC-42 · summary", escaped."""
-    return f"{case_key(case.id)} · {escape(case.summary)}"
-
-
-def ask_vendor_for_update(services, *, case_id: int, user_id: str, channel: str | None) -> bool:
-    """Draft a request for an update, replying on the vendor's email thread; True if drafted.
-
-    It goes through the hand-off flow: the draft is shown in the thread and leaves only when
-    someone presses Send.
-    """
-    return _draft(
-        services,
-        case_id=case_id,
-        user_id=user_id,
-        channel=channel,
-        purpose=Purpose.UPDATE_REQUEST,
-        kind="update_requested",
-    )
-
-
-def suggest_leadership(services, *, case_id: int, user_id: str, channel: str | None) -> bool:
-    """Draft an escalation to the vendor's leadership contacts (citing their ticket and the
-    case history); without contacts, tell the presser whom to ask instead. True if drafted."""
-    return _draft(
-        services,
-        case_id=case_id,
-        user_id=user_id,
-        channel=channel,
-        purpose=Purpose.LEADERSHIP,
-        kind="leadership_requested",
-    )
-
-
-def _draft(services, *, case_id: int, user_id: str, channel: str | None, purpose, kind) -> bool:
-    now = services.clock.now()
-    with write_session(services.engine) as session:
-        case = get_case(session, case_id=case_id)
-        playbook = services.playbooks.get(case.playbook_id) if case else None
-        if case is None or playbook is None:
-            raise ReminderError("This case no longer exists.")
-        contacts = purpose is not Purpose.LEADERSHIP or bool(playbook.leadership_contacts)
-        drafted = bool(playbook.receiver.email) and contacts
-        if drafted:
-            request_draft(session, case_id=case.id, purpose=purpose, user_id=user_id, now=now)
-        else:
-            missing = (
-                "no vendor leadership contacts"
-                if not contacts
-                else f"no email address for {escape(playbook.receiver.name)}"
-            )
-            slack_posts.post_ephemeral(
-                session,
-                user=user_id,
-                channel=channel,
-                case_id=case.id,
-                now=now,
-                text=f"Playbook `{playbook.id}` has {missing}: ask your team lead, "
-                "or see `/escalate contacts`.",
-            )
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                actor=user_id,
-                kind=kind,
-                via="button",
-                detail={"drafted": drafted},
-            )
-        )
-    services.outbox.kick()
-    return drafted
-
-
-def record_callback_done(services, *, case_id: int, user_id: str) -> None:
-    """The promised call-back happened: log it, which stops the call-back clock."""
-    now = services.clock.now()
-    with write_session(services.engine) as session:
-        case = get_case(session, case_id=case_id, lock=True)
-        playbook = services.playbooks.get(case.playbook_id) if case else None
-        if case is None or playbook is None:
-            raise ReminderError("This case no longer exists.")
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                actor=user_id,
-                kind="callback_done",
-                via="button",
-                detail={},
-            )
-        )
-        session.flush()
-        sync_deadlines(session, case, playbook, now)
-        slack_posts.post_in_thread(
-            session,
-            case_id=case.id,
-            now=now,
-            text=f"<@{user_id}> confirmed the call-back to the requester.",
-        )
-    services.outbox.kick()
-
-
-def sync_on_change(services, session: Session, case: Case, now: datetime) -> None:
+def sync_on_change(services: Services, session: Session, case: Case, now: datetime) -> None:
     """Case hook: keep the case's deadlines in step with it, whichever use case changed it."""
     playbook = services.playbooks.get(case.playbook_id)
     if playbook is not None:

@@ -10,18 +10,21 @@ from sqlmodel import Session, select
 
 from commands.overdue import handle_overdue
 from commands.subcommands import CommandContext
+from slackbot.app import build_app
 from slackbot.config import load_settings
 from slackbot.domain.cases import CaseStatus
 from slackbot.domain.deadlines import DeadlineKind, SnoozeChoice
 from slackbot.domain.status_machine import Action, Via
 from slackbot.domain.updates import Update
 from slackbot.scheduler import build_scheduler
-from slackbot.usecases import deadlines
+from slackbot.usecases import deadlines, reminder_actions
 from slackbot.usecases.case_change import Actor, Outcome
 from slackbot.usecases.move_case import move_case
 from slackbot.usecases.open_case import Requester, open_case
+from slackbot.usecases.unreachable import close_unreachable
 from slackbot.usecases.updates import add_update
 from slackbot.wiring import build_services
+from storage.db import write_session
 from storage.models import Case, CaseEvent, Deadline, OutboxItem
 from tests.support.env import base_env
 from tests.support.fast_vendor import FAST, hand_off, open_fast_case
@@ -119,6 +122,62 @@ def test_done_when_one_reminder_per_missed_update_across_a_restart_then_the_72h_
     assert deadlines.sweep(services) == 0
 
 
+def test_the_unreachable_close_is_a_compare_and_set_move_like_any_other(start_services, clock):
+    services = start_services()
+    case_id = open_fast_case(services)
+    hand_off(services, case_id, status=CaseStatus.VENDOR_CONTACTING_USER)
+    with Session(services.engine) as session:
+        before = session.get(Case, case_id)
+        version, owner, tier = before.version, before.owner_id, before.tier
+    clock.advance(timedelta(seconds=30))
+    deadlines.sweep(services)
+    with Session(services.engine) as session:
+        case = session.get(Case, case_id)
+        closing = session.exec(
+            select(CaseEvent).where(
+                CaseEvent.case_id == case_id,
+                CaseEvent.to_status == CaseStatus.CLOSED_UNREACHABLE.value,
+            )
+        ).one()
+    assert case.version == version + 1
+    assert case.closed_at is not None
+    assert (closing.kind, closing.actor, closing.via) == (
+        "status_changed",
+        "scheduler",
+        "scheduler",
+    )
+    assert closing.from_status == CaseStatus.VENDOR_CONTACTING_USER.value
+    assert closing.detail == {
+        "action": "close_unreachable",
+        "from_owner": owner,
+        "to_owner": owner,
+        "from_tier": tier,
+        "to_tier": tier,
+        "rule": "unreachable_close",
+        "after": "30s",
+    }
+
+
+def test_an_unreachable_close_the_status_machine_refuses_changes_nothing(start_services, clock):
+    services = start_services()
+    case_id = open_fast_case(services)  # open, not with the vendor: the close is illegal
+    playbook = services.playbooks.get("fast")
+
+    def snapshot():
+        with Session(services.engine) as session:
+            case = session.get(Case, case_id)
+            events = session.exec(select(CaseEvent.id).where(CaseEvent.case_id == case_id)).all()
+            items = session.exec(select(OutboxItem.id)).all()
+            return case.version, case.status, len(events), len(items)
+
+    before = snapshot()
+    with write_session(services.engine) as session:
+        case = session.get(Case, case_id)
+        assert not close_unreachable(services, session, case, playbook, clock.now())
+    assert snapshot() == before  # no move, no event, and nobody is told
+    assert before[1] == CaseStatus.OPEN.value
+
+
 def test_reminders_missed_while_down_are_posted_once(start_services, fake_slack, clock):
     services = start_services()
     case_id = open_fast_case(services)
@@ -196,15 +255,15 @@ def test_snooze_is_for_the_owner_and_is_logged(start_services, fake_slack, clock
     case_id = open_fast_case(services)
     hand_off(services, case_id)
     row_id = _row(services, case_id, DeadlineKind.PROGRESS_UPDATE).id
-    with pytest.raises(deadlines.ReminderError, match="Only the case's owner"):
-        deadlines.snooze(
+    with pytest.raises(reminder_actions.ReminderError, match="Only the case's owner"):
+        reminder_actions.snooze(
             services,
             deadline_id=row_id,
             user_id="U0OTHER01",
             choice=SnoozeChoice.HOUR,
             channel=None,
         )
-    until = deadlines.snooze(
+    until = reminder_actions.snooze(
         services, deadline_id=row_id, user_id="U0AGENT01", choice=SnoozeChoice.HOUR, channel=None
     )
     assert until == clock.now() + timedelta(hours=1)
@@ -266,8 +325,6 @@ def test_two_sweepers_at_once_post_each_reminder_exactly_once(start_services, fa
 
 def test_the_scheduler_runs_the_sweep_every_tick(start_services):
     services = start_services()
-    from slackbot.app import build_app
-
     build_app(services, token_verification=False)
     assert {"outbox", "deadlines"} <= set(services.tick_jobs)
     scheduler = build_scheduler(services)
@@ -278,8 +335,6 @@ def test_the_background_scheduler_posts_once_across_ticks_and_a_restart(
     database, fake_slack, clock, fast_playbooks
 ):
     """The real APScheduler at 0.1 s: many ticks, two scheduler instances, one reminder."""
-    from slackbot.app import build_app
-
     url, engine = database
     env = base_env(
         fake_slack, url, ESCALATION_PLAYBOOKS=str(fast_playbooks), SCHEDULER_INTERVAL_SECONDS="0.1"
@@ -335,7 +390,7 @@ def test_callback_clock_until_the_call_back_is_confirmed(start_services, fake_sl
     assert deadlines.sweep(services) == 1
     blocks = str(_reminders(fake_slack)[-1].body["blocks"])
     assert "deadline_callback_done" in blocks
-    deadlines.record_callback_done(services, case_id=case.id, user_id="U0AGENT01")
+    reminder_actions.record_callback_done(services, case_id=case.id, user_id="U0AGENT01")
     assert _row(services, case.id, DeadlineKind.CALLBACK).state == "cleared"
 
 

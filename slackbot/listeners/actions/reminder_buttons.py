@@ -9,7 +9,7 @@ from slack_bolt import Ack, BoltContext
 
 from slackbot.render.reminders import SNOOZE_ACTIONS, ReminderAction, parse_button_value
 from slackbot.services import Services
-from slackbot.usecases import deadlines
+from slackbot.usecases import reminder_actions
 
 
 def _pressed(body: dict[str, Any]) -> tuple[str, str | None, int | None, int | None]:
@@ -28,7 +28,7 @@ def handle_snooze(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     if case_id is None:
         return
     choice = SNOOZE_ACTIONS[ReminderAction(body["actions"][0]["action_id"])]
-    deadlines.snooze(
+    reminder_actions.snooze(
         context["services"], deadline_id=deadline_id, user_id=user, choice=choice, channel=channel
     )
 
@@ -40,7 +40,7 @@ def handle_ask_vendor(ack: Ack, body: dict[str, Any], context: BoltContext) -> N
     if case_id is None:
         return
     services: Services = context["services"]
-    deadlines.ask_vendor_for_update(services, case_id=case_id, user_id=user, channel=channel)
+    reminder_actions.ask_vendor_for_update(services, case_id=case_id, user_id=user, channel=channel)
 
 
 def handle_escalate_leadership(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -50,7 +50,7 @@ def handle_escalate_leadership(ack: Ack, body: dict[str, Any], context: BoltCont
     if case_id is None:
         return
     services: Services = context["services"]
-    deadlines.suggest_leadership(services, case_id=case_id, user_id=user, channel=channel)
+    reminder_actions.suggest_leadership(services, case_id=case_id, user_id=user, channel=channel)
 
 
 def handle_callback_done(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -59,4 +59,4 @@ def handle_callback_done(ack: Ack, body: dict[str, Any], context: BoltContext) -
     user, _channel, _deadline, case_id = _pressed(body)
     if case_id is None:
         return
-    deadlines.record_callback_done(context["services"], case_id=case_id, user_id=user)
+    reminder_actions.record_callback_done(context["services"], case_id=case_id, user_id=user)
