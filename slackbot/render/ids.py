@@ -100,3 +100,22 @@ class HomeAction(StrEnum):
     OPEN_THREAD = "home_open_thread"
     PREVIOUS_PAGE = "home_previous_page"
     NEXT_PAGE = "home_next_page"
+
+
+class InboundAction(StrEnum):
+    """Buttons on vendors' emails in Slack (value: the inbound message's id)."""
+
+    #: On a proposal in a case thread.
+    APPLY = "inbound_apply"
+    IGNORE = "inbound_ignore"
+    #: On the thread post: the email with contact details, to the presser only.
+    VIEW = "inbound_view"
+    #: On an unmatched email's summary.
+    ATTACH = "inbound_attach"
+    DISMISS = "inbound_dismiss"
+
+
+class InboundView(StrEnum):
+    """Callback ids of the inbound-mail modals."""
+
+    ATTACH = "inbound_attach_case"
