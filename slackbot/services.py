@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from commands.subcommands import Subcommand
     from slackbot.outbound.files import FileUploader
+    from slackbot.outbound.imap import ImapClient
     from slackbot.outbound.members import MemberDirectory
     from slackbot.outbound.pagerduty import PagerDuty
     from slackbot.outbound.slack import SlackPoster
@@ -61,3 +62,5 @@ class Services:
     cron_jobs: dict[str, tuple[BaseTrigger, Job]] = field(default_factory=dict)
     #: `/escalate <word>` subcommands, by word.
     subcommands: dict[str, Subcommand] = field(default_factory=dict)
+    #: The vendors' mailbox (IMAP_HOST), read by the poll job; None when not configured.
+    mailbox: ImapClient | None = None

@@ -29,14 +29,17 @@ from slackbot.domain.vocabulary import OutboxKind
 from slackbot.outbound.attachments import AttachmentPreparer, SlackFiles
 from slackbot.outbound.email import EmailSender
 from slackbot.outbound.files import FileUploader
+from slackbot.outbound.imap import ImapClient
 from slackbot.outbound.members import MemberDirectory
 from slackbot.outbound.pagerduty import PagerDuty
 from slackbot.outbound.slack import SlackPoster
 from slackbot.outbound.smtp import SmtpTransport
+from slackbot.outbound.uploads import ThreadUploads
 from slackbot.services import Services
 from slackbot.usecases import (
     deadlines,
     emergency,
+    inbound_poll,
     move_case,
     paging,
     report_delivery,
@@ -44,6 +47,7 @@ from slackbot.usecases import (
     vendor_email,
 )
 from slackbot.usecases.emails import EmailOutcomes
+from slackbot.usecases.inbound_post import InboundSlack
 from slackbot.usecases.outbox import Outbox
 from slackbot.usecases.slack_posts import SlackPosts
 from storage.db import make_engine
@@ -91,6 +95,7 @@ def build_services(
         members=MemberDirectory(slack, clock),
         pager=PagerDuty.from_settings(settings),
         uploader=FileUploader(slack),
+        mailbox=ImapClient.from_settings(settings),
         listener_executor=ThreadPoolExecutor(
             max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"
         ),
@@ -99,7 +104,7 @@ def build_services(
     services.case_hooks.extend(
         [partial(deadlines.sync_on_change, services), paging.resolve_pages_when_closed]
     )
-    services.tick_jobs.update(_tick_jobs())
+    services.tick_jobs.update(_tick_jobs(settings))
     services.cron_jobs.update(_cron_jobs(services))
     services.subcommands.update({sub.name: sub for sub in SUBCOMMANDS})
     return services
@@ -138,16 +143,27 @@ def _register_outbox_handlers(services: Services) -> None:
 
     outbox.register(OutboxKind.REPORT_FILES, report_delivery.ReportFiles(services).perform)
 
+    inbound = InboundSlack(services)
+    outbox.register(OutboxKind.SLACK_NOTICE, inbound.perform_notice)
+    outbox.register(
+        OutboxKind.SLACK_UPLOAD,
+        ThreadUploads(services.slack).perform,
+        on_done=inbound.upload_done,
+        on_failed=inbound.upload_failed,
+    )
+
     pages = paging.PagingDelivery(services)
     outbox.register(OutboxKind.PAGERDUTY, pages.perform, on_done=pages.done, on_failed=pages.failed)
 
 
-def _tick_jobs() -> dict:
+def _tick_jobs(settings: Settings) -> dict:
     """The jobs run on every scheduler tick, in order."""
     return {
         "outbox": lambda services: services.outbox.deliver_due(),
         "emergency_watch": emergency.watch_pages,
         "processed_events": move_case.prune_processed_events,
+        # Before the sweep: a reply that just arrived moves the clocks it would remind about.
+        **({"inbound_mail": inbound_poll.poll_mailbox} if settings.imap_configured else {}),
         "deadlines": deadlines.sweep,
         # Checked every tick, posted once a week: a Monday missed while down is made up.
         "weekly_report": report_delivery.post_weekly_report,

@@ -21,6 +21,10 @@ class OutboxKind(StrEnum):
     EMAIL_PREVIEW = "email.preview"
     PAGERDUTY = "pagerduty"
     REPORT_FILES = "report.files"
+    #: A file from a vendor's email, re-uploaded to the case thread (issue 14).
+    SLACK_UPLOAD = "slack.upload"
+    #: A message with blocks outside case threads, or an edit of one (issue 14).
+    SLACK_NOTICE = "slack.notice"
 
 
 class OutboxState(StrEnum):
@@ -59,6 +63,9 @@ class EventKind(StrEnum):
     PAGE_RESOLVED = "page_resolved"
     PAGE_REMINDER = "page_reminder"
     PAGE_ROUTES_DOWN = "page_routes_down"
+    #: A person applied or ignored what a vendor's email proposed (issue 14).
+    PROPOSAL_APPLIED = "proposal_applied"
+    PROPOSAL_IGNORED = "proposal_ignored"
 
 
 #: Events that moved a case's status (the latest of them is what undo reverts).

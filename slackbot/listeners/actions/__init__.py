@@ -7,12 +7,20 @@ from slack_bolt import App
 from slackbot.listeners.actions import (
     case_buttons,
     emergency_buttons,
+    inbound_buttons,
     reminder_buttons,
     vendor_buttons,
 )
 from slackbot.listeners.events import app_home
 from slackbot.render.case_blocks import BUTTON_ACTIONS
-from slackbot.render.ids import CaseAction, EmailAction, EmergencyAction, HomeAction, VendorAction
+from slackbot.render.ids import (
+    CaseAction,
+    EmailAction,
+    EmergencyAction,
+    HomeAction,
+    InboundAction,
+    VendorAction,
+)
 from slackbot.render.reminders import SNOOZE_ACTIONS, ReminderAction
 
 
@@ -40,3 +48,8 @@ def register(app: App) -> None:
     app.action(HomeAction.PREVIOUS_PAGE.value)(app_home.handle_home_page)
     app.action(HomeAction.NEXT_PAGE.value)(app_home.handle_home_page)
     app.action(HomeAction.OPEN_THREAD.value)(app_home.handle_open_thread)
+    app.action(InboundAction.APPLY.value)(inbound_buttons.handle_proposal_button)
+    app.action(InboundAction.IGNORE.value)(inbound_buttons.handle_proposal_button)
+    app.action(InboundAction.VIEW.value)(inbound_buttons.handle_view_button)
+    app.action(InboundAction.ATTACH.value)(inbound_buttons.handle_attach_button)
+    app.action(InboundAction.DISMISS.value)(inbound_buttons.handle_dismiss_button)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from slackbot.listeners.views import add_update, emergency, intake, vendor_modals
-from slackbot.render.ids import CallbackId, CaseView, EmergencyCallback
+from slackbot.listeners.views import add_update, emergency, inbound_attach, intake, vendor_modals
+from slackbot.render.ids import CallbackId, CaseView, EmergencyCallback, InboundView
 
 
 def register(app: App) -> None:
@@ -16,3 +16,4 @@ def register(app: App) -> None:
     app.view(CaseView.EDIT_EMAIL.value)(vendor_modals.handle_edit_submission)
     app.view(CaseView.NOT_VENDOR_ISSUE.value)(vendor_modals.handle_not_vendor_submission)
     app.view(EmergencyCallback.PAGE.value)(emergency.handle_emergency_submission)
+    app.view(InboundView.ATTACH.value)(inbound_attach.handle_attach_submission)
