@@ -80,18 +80,21 @@ def vendor_name(playbook: Playbook | None) -> str:
     return playbook.receiver.name if playbook else "The vendor"
 
 
-def _notes(case: Case, classification: Classification, recorded: str | None, by: str | None):
+def _notes(
+    known: str | None, classification: Classification, recorded: str | None, by: str | None
+) -> list[str]:
+    """What the bot did with the email, for the thread post (`known`: the case's ticket before)."""
     notes = ["Recorded as an update from the vendor: the progress-update clock starts again."]
     if recorded:
         notes.append(f"Their ticket *{escape(recorded)}* is now on the case.")
     elif (
         classification.vendor_ticket
-        and case.vendor_ticket
-        and classification.vendor_ticket.lower() != case.vendor_ticket.lower()
+        and known
+        and classification.vendor_ticket.lower() != known.lower()
     ):
         notes.append(
             f"They name ticket {escape(classification.vendor_ticket)}; the case keeps "
-            f"{escape(case.vendor_ticket)} (Add update changes it)."
+            f"{escape(known)} (Add update changes it)."
         )
     if by:
         notes.append(f"Attached from the unmatched emails by <@{by}>.")
@@ -129,6 +132,56 @@ def _queue_uploads(
         )
 
 
+@dataclass(frozen=True)
+class Said:
+    """What an email says, as the channel may read it (contact values and PII lines hidden)."""
+
+    sender: str
+    subject: str
+    text: str
+    evidence: str
+
+
+def _record_update(
+    services: Services,
+    session: Session,
+    case: Case,
+    row: InboundMessage,
+    mail: InboundMail,
+    said: Said,
+    classification: Classification,
+    *,
+    now: datetime,
+    actor: str,
+) -> str | None:
+    """The email as the vendor's update: the case's last update (and their ticket, if it is
+    new), the event log, the case hooks (deadlines); returns the ticket recorded, if any."""
+    recorded = classification.vendor_ticket if not case.vendor_ticket else None
+    values: dict[str, Any] = {"last_update_at": now, "updated_at": now}
+    if recorded:
+        values["vendor_ticket"] = recorded
+    if not touch_case(session, case=case, values=values):
+        raise CaseChanged(f"{case_key(case.id)} changed while an email was posted")
+    record_event(
+        session,
+        case_id=case.id,
+        kind=EventKind.UPDATE,
+        at=now,
+        actor=actor,
+        via=VIA_MAILBOX,
+        inbound_id=row.id,
+        sender=said.sender,
+        subject=said.subject,
+        text=cut(said.text, HISTORY_TEXT_LIMIT),
+        reply_kind=classification.kind.value,
+        evidence=said.evidence,
+        **({"vendor_ticket": recorded} if recorded else {}),
+        **({"files": [item.filename for item in mail.attachments]} if mail.attachments else {}),
+    )
+    case_changed(services, session, case, now)
+    return recorded
+
+
 def post_matched(
     services: Services,
     session: Session,
@@ -143,60 +196,41 @@ def post_matched(
     (flushed, with an id) is the message's record. Returns what the mail was understood as."""
     playbook = services.playbooks.get(case.playbook_id)
     secrets = Secrets(private_values(playbook, case.fields or {}) if playbook else ())
-    patterns = ReplyPatterns.from_config(playbook.inbound if playbook else None)
-    classification = classify(mail, patterns)
-    text = secrets.hide(mail.new_text or mail.text)
-    subject = secrets.hide(mail.subject)
-    sender = secrets.hide(str(mail.sender) if mail.sender else "(no sender)")
-    recorded = classification.vendor_ticket if not case.vendor_ticket else None
-    values: dict[str, Any] = {"last_update_at": now, "updated_at": now}
-    if recorded:
-        values["vendor_ticket"] = recorded
-    notes = _notes(case, classification, recorded, attached_by)
-    if not touch_case(session, case=case, values=values):
-        raise CaseChanged(f"{case_key(case.id)} changed while an email was posted")
+    classification = classify(
+        mail, ReplyPatterns.from_config(playbook.inbound if playbook else None)
+    )
+    said = Said(
+        sender=secrets.hide(str(mail.sender) if mail.sender else "(no sender)"),
+        subject=secrets.hide(mail.subject),
+        text=secrets.hide(mail.new_text or mail.text),
+        evidence=secrets.hide(classification.evidence),
+    )
+    known = case.vendor_ticket
+    recorded = _record_update(
+        services, session, case, row, mail, said, classification, now=now,
+        actor=attached_by or BOT_ACTOR,
+    )  # fmt: skip
     plan = plan_uploads(mail.attachments)
     thread = bool(case.channel_id and case.root_ts)
-    record_event(
-        session,
-        case_id=case.id,
-        kind=EventKind.UPDATE,
-        at=now,
-        actor=attached_by or BOT_ACTOR,
-        via=VIA_MAILBOX,
-        inbound_id=row.id,
-        sender=sender,
-        subject=subject,
-        text=cut(text, HISTORY_TEXT_LIMIT),
-        reply_kind=classification.kind.value,
-        evidence=secrets.hide(classification.evidence),
-        **({"vendor_ticket": recorded} if recorded else {}),
-        **({"files": [item.filename for item in mail.attachments]} if mail.attachments else {}),
-    )
-    case_changed(services, session, case, now)
     fallback, blocks = build_thread_post(
         ThreadPost(
             inbound_id=row.id,
             case_id=case.id,
-            sender=sender,
-            subject=subject,
-            text=cut(text, THREAD_TEXT_LIMIT),
-            notes=notes,
+            sender=said.sender,
+            subject=said.subject,
+            text=cut(said.text, THREAD_TEXT_LIMIT),
+            notes=_notes(known, classification, recorded, attached_by),
             files=_files(plan, thread),
             problems=mail.problems,
         )
     )
     slack_posts.post_in_thread(
-        session,
-        case_id=case.id,
-        now=now,
-        text=fallback,
-        blocks_=blocks,
+        session, case_id=case.id, now=now, text=fallback, blocks_=blocks,
         dedup_key=f"inbound-post:{row.id}",
-    )
+    )  # fmt: skip
     if thread:
         _queue_uploads(session, case, plan, row, now)
-    _propose(session, case, playbook, classification, row, secrets, now)
+    _propose(session, case, playbook, classification, row, said, now)
     return classification
 
 
@@ -206,7 +240,7 @@ def _propose(
     playbook: Playbook | None,
     classification: Classification,
     row: InboundMessage,
-    secrets: Secrets,
+    said: Said,
     now: datetime,
 ) -> None:
     """A proposal with Apply / Ignore for the kinds a person decides."""
@@ -219,7 +253,7 @@ def _propose(
         vendor=vendor_name(playbook),
         proposal=proposal,
         action=proposal.action_for(CaseStatus(case.status)),
-        evidence=secrets.hide(classification.evidence),
+        evidence=said.evidence,
     )
     slack_posts.post_in_thread(
         session,

@@ -13,7 +13,7 @@ from slackbot.listeners.parse import int_or_none, user_and_channel
 from slackbot.render.ids import InboundAction
 from slackbot.render.inbound_blocks import build_attach_modal
 from slackbot.services import Services
-from slackbot.usecases import inbound_decisions
+from slackbot.usecases import inbound_decisions, inbound_reread, inbound_unmatched
 from slackbot.usecases.actors import with_members
 from slackbot.usecases.inbound_decisions import Pressed
 from slackbot.usecases.move_case import Actor, Outcome
@@ -62,12 +62,12 @@ def handle_view_button(
     result = with_members(
         services,
         user,
-        lambda actor: inbound_decisions.may_view(
+        lambda actor: inbound_reread.may_view(
             services, inbound_id=inbound_id, pressed=_pressed(body, actor)
         ),
     )
     if result is not None and result.outcome is Outcome.APPLIED:
-        inbound_decisions.show_full_email(
+        inbound_reread.show_full_email(
             services, inbound_id=inbound_id, pressed=_pressed(body, Actor(user))
         )
 
@@ -80,7 +80,7 @@ def handle_attach_button(
     inbound_id = int_or_none(action.get("value"))
     if inbound_id is None:
         return
-    subject = inbound_decisions.unmatched_subject(context["services"], inbound_id=inbound_id)
+    subject = inbound_unmatched.unmatched_subject(context["services"], inbound_id=inbound_id)
     _, channel = user_and_channel(body)
     # A modal must open within the trigger's 3 seconds: a UI answer, not an outbox item.
     client.views_open(
@@ -100,6 +100,6 @@ def handle_dismiss_button(
     if inbound_id is None:
         return
     user, _ = user_and_channel(body)
-    inbound_decisions.dismiss_unmatched(
+    inbound_unmatched.dismiss_unmatched(
         context["services"], inbound_id=inbound_id, pressed=_pressed(body, Actor(user))
     )

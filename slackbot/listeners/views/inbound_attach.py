@@ -11,7 +11,7 @@ from slackbot.domain.cases import case_key, parse_case_key
 from slackbot.listeners.parse import int_or_none, metadata
 from slackbot.render.inbound_blocks import attach_modal_case, attach_modal_errors
 from slackbot.services import Services
-from slackbot.usecases import inbound_decisions
+from slackbot.usecases import inbound_reread, inbound_unmatched
 from slackbot.usecases.actors import with_members
 from slackbot.usecases.cases import find_case
 from slackbot.usecases.inbound_decisions import Pressed
@@ -38,11 +38,11 @@ def handle_attach_submission(
     inbound_id = int_or_none(meta.get("inbound_id"))
     if inbound_id is None:
         return
-    mail = inbound_decisions.fetch_mail(services, inbound_id=inbound_id, unmatched=True)
+    mail = inbound_reread.fetch_mail(services, inbound_id=inbound_id, unmatched=True)
     with_members(
         services,
         body["user"]["id"],
-        lambda actor: inbound_decisions.attach_to_case(
+        lambda actor: inbound_unmatched.attach_to_case(
             services,
             inbound_id=inbound_id,
             case_id=case_id,
