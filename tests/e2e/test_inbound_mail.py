@@ -37,6 +37,7 @@ from tests.support.inbound import (
     wait_until,
 )
 from tests.support.signed import view_submission
+from tests.support.slack_api import Failure
 
 ACK = (
     "Hello,\n\nThank you for contacting support. Your ticket number is 4455667.\n"
@@ -601,3 +602,39 @@ def test_the_first_read_of_a_folder_skips_mail_from_before_the_bot_had_it(
     assert "before the bot first read it" in skipped.reason
     [post] = thread_posts(fake_slack, root_ts, "Email from")
     assert "Fresh news." in str(post.body)
+
+
+def test_needs_info_while_the_vendor_contacts_the_user_hands_it_back_to_waiting_on_them(
+    mail_bot, fake_slack, smtp, dovecot, clock
+):
+    case_id, channel, root_ts, message_id = send_handoff(mail_bot, fake_slack, smtp)
+    mail_bot.sender.command(
+        "/escalate", f"move ESC-{case_id} vendor_contacting_user", channel=channel
+    )
+    wait_until(lambda: case(mail_bot, case_id).status == "vendor_contacting_user")
+    _deliver(mail_bot, reply(PROPOSALS["needs_info"][0], in_reply_to=message_id), dovecot, clock)
+    [row] = inbound_rows(mail_bot)
+    [proposal] = thread_posts(fake_slack, root_ts, ":bulb:")
+    assert "mark as waiting on the vendor" in proposal.body["text"]
+    ts = _item_ts(mail_bot, f"inbound-proposal:{row.id}")
+    press(mail_bot, InboundAction.APPLY, str(row.id), channel=channel, ts=ts)
+    wait_until(lambda: case(mail_bot, case_id).status == "with_vendor")
+    [applied] = events(mail_bot, case_id, "proposal_applied")
+    assert applied.detail["action"] == "wait_on_vendor"
+
+
+def test_an_upload_slack_refuses_is_said_in_the_thread_and_its_bytes_go(
+    mail_bot, fake_slack, smtp, dovecot, clock
+):
+    case_id, _, root_ts, message_id = send_handoff(mail_bot, fake_slack, smtp)
+    fake_slack.fail("files.getUploadURLExternal", Failure(error="file_uploads_disabled"))
+    files = [("screen.png", "image/png", b"\x89PNG small")]
+    _deliver(
+        mail_bot, reply("See attached.", in_reply_to=message_id, attachments=files), dovecot, clock
+    )
+    [warning] = thread_posts(fake_slack, root_ts, ":warning: Could not upload screen.png")
+    assert "file_uploads_disabled" in warning.body["text"]
+    with Session(mail_bot.services.engine) as session:
+        upload = session.exec(select(OutboxItem).where(OutboxItem.kind == "slack.upload")).one()
+    assert upload.state == "failed" and "data" not in upload.payload
+    assert fake_slack.uploads == {}
