@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["export"]:  # a tool, not the bot: it needs no Slack settings
         return export.main(args[1:])
+    host = _host(args)
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         if settings.slack_mode == "socket":
             SocketModeHandler(app, settings.slack_app_token).start()
         else:
-            server = create_server(app, services, host="0.0.0.0", port=settings.port)
+            server = create_server(app, services, host=host, port=settings.port)
             signal.signal(signal.SIGTERM, lambda *_: stop_server(server))
             log.info("listening on port %s", server.effective_port)
             server.run()
@@ -72,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         # Work acked to Slack but not yet done finishes; anything unsent stays in the outbox.
         services.listener_executor.shutdown(wait=True)
     return 0
+
+
+def _host(args: list[str]) -> str:
+    """The HTTP mode's bind address: `--host ADDRESS` (tests say 127.0.0.1), else every one."""
+    if "--host" in args and args.index("--host") + 1 < len(args):
+        return args[args.index("--host") + 1]
+    return "0.0.0.0"
 
 
 if __name__ == "__main__":
