@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import or_
+from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from slackbot.domain.cases import CaseStatus
-from storage.models import Case, CaseEvent, CaseMessage
+from slackbot.domain.vocabulary import SENDABLE, DraftState
+from storage.models import Case, CaseEvent, CaseMessage, EmailDraft, OutboxItem
 
 CLOSED = (CaseStatus.RESOLVED.value, CaseStatus.CLOSED_UNREACHABLE.value)
 
@@ -57,3 +58,50 @@ def record_message(
         session.add(
             CaseMessage(case_id=case_id, channel_id=channel_id, ts=ts, kind=kind, created_at=now)
         )
+
+
+def get_draft(session: Session, *, draft_id: int, lock: bool = False) -> EmailDraft | None:
+    """An email draft by id; `lock` takes a row lock on PostgreSQL, like `get_case`."""
+    statement = select(EmailDraft).where(EmailDraft.id == draft_id)
+    if lock:
+        statement = statement.with_for_update()
+    return session.exec(statement).first()
+
+
+def sent_draft(
+    session: Session, *, case_id: int, purposes: Collection[str], newest: bool
+) -> EmailDraft | None:
+    """The case's first (or newest) sent draft of one of `purposes`."""
+    order = EmailDraft.id.desc() if newest else EmailDraft.id
+    return session.exec(
+        select(EmailDraft)
+        .where(
+            EmailDraft.case_id == case_id,
+            EmailDraft.state == DraftState.SENT.value,
+            EmailDraft.purpose.in_([str(purpose) for purpose in purposes]),
+        )
+        .order_by(order)
+    ).first()
+
+
+def supersede_drafts(session: Session, *, case_id: int, purpose: str) -> Sequence[int]:
+    """Mark the case's sendable drafts of `purpose` superseded; returns their ids."""
+    replaced = session.exec(
+        select(EmailDraft.id).where(
+            EmailDraft.case_id == case_id,
+            EmailDraft.purpose == purpose,
+            EmailDraft.state.in_([state.value for state in SENDABLE]),
+        )
+    ).all()
+    if replaced:
+        session.execute(
+            update(EmailDraft)
+            .where(EmailDraft.id.in_(replaced))
+            .values(state=DraftState.SUPERSEDED.value)
+        )
+    return replaced
+
+
+def outbox_item_by_key(session: Session, *, dedup_key: str) -> OutboxItem | None:
+    """The outbox item recorded under `dedup_key`, if any."""
+    return session.exec(select(OutboxItem).where(OutboxItem.dedup_key == dedup_key)).first()

@@ -2,12 +2,11 @@
 
 The hand-off is what the vendor's playbook prescribes: its subject template, and a body with
 every detail it requires in the order a reader at the vendor expects (who sends it, the end
-user, the alternate contact, the problem, attachments, anything else). Follow-ups (reopen,
-a request for an update, escalation to the vendor's leadership or technical contacts) reply on
-the hand-off's email thread when there is one.
+user, the alternate contact, the problem, attachments, anything else).
 
-Nothing here sends anything: `missing_details` and `email_problems` say what stops a draft
-from being sent, and the use case refuses to queue it until both are empty.
+The follow-ups are composed in `handoff_followups`. Nothing here sends anything:
+`missing_details` (here) and `draft_checks.email_problems` say what stops a draft from being
+sent, and the use case refuses to queue it until both are empty.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -23,11 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slackbot.domain.clock import ensure_utc
 from slackbot.domain.intake import is_email
-from slackbot.domain.playbooks import Contact, FieldKind, IntakeField, Playbook, Section
+from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Section
 
-#: Header fields longer than this are refused (RFC 5322 allows 998 characters a line).
-SUBJECT_LIMIT = 250
-_HEADER_UNSAFE = re.compile(r"[\r\n\x00]")
 REDACTED = "•••"
 
 
@@ -260,7 +256,7 @@ def missing_details(
     playbook: Playbook, case: CaseFacts, sender: Sender, *, to: Sequence[str], empty: Sequence[str]
 ) -> tuple[Missing, ...]:
     """Every detail the hand-off requires that has no value yet, with how to add it."""
-    missing = list(_missing_basics(playbook, sender, to=to[0] if to else None))
+    missing = list(missing_basics(playbook, sender, to=to[0] if to else None))
     for spec in playbook.fields:
         needed = spec.required and spec.email_section is not Section.INTERNAL
         if needed and not _present(case.fields.get(spec.id)):
@@ -276,30 +272,11 @@ def missing_details(
     return tuple(missing)
 
 
-def email_problems(draft: Draft) -> list[str]:
-    """What makes a draft unsafe to send as it is: bad addresses, header injection."""
-    problems: list[str] = []
-    for address in (*draft.to, *draft.cc, *((draft.reply_to,) if draft.reply_to else ())):
-        if _HEADER_UNSAFE.search(address) or not is_email(address):
-            problems.append(f"“{address[:80]}” is not a valid email address")
-    if _HEADER_UNSAFE.search(draft.subject):
-        problems.append("the subject contains a line break, which an email header can't carry")
-    if len(draft.subject) > SUBJECT_LIMIT:
-        problems.append(f"the subject is longer than {SUBJECT_LIMIT} characters")
-    if not draft.subject.strip():
-        problems.append("the subject is empty")
-    for ref in (draft.in_reply_to or "", *draft.references):
-        if _HEADER_UNSAFE.search(ref):
-            problems.append("a threading header contains a line break")
-    if not draft.text.strip():
-        problems.append("the body is empty")
-    return problems
-
-
 # --- composing -------------------------------------------------------------------------------
 
 
-def _signature(sender: Sender) -> list[str]:
+def signature(sender: Sender) -> list[str]:
+    """The closing lines: thanks, the sender's name and address when known."""
     lines = ["", "Thank you,"]
     if sender.name:
         lines.append(sender.name)
@@ -308,63 +285,86 @@ def _signature(sender: Sender) -> list[str]:
     return lines
 
 
-def _references(case: CaseFacts) -> str:
+def references_line(case: CaseFacts) -> str:
+    """Our ticket and case, and theirs once known: every email cites them."""
     reference = f"Our ticket: {case.internal_ticket} (case {case.key})"
     if case.vendor_ticket:
         reference += f"; your ticket: {case.vendor_ticket}"
     return reference
 
 
-def compose_handoff(playbook: Playbook, case: CaseFacts, sender: Sender) -> Draft:
-    """The hand-off email: the playbook's subject, and every detail it requires, in order."""
-    receiver = playbook.receiver
-    fields = case.fields
-    zone = _sender_zone(playbook, fields)
-    sections = _sections(playbook)
-    subject, empty = render_subject(receiver.subject_template, case)
-    to = (receiver.email,) if receiver.email else ()
+def _sender_lines(
+    sender: Sender, specs: Iterable[IntakeField], case: CaseFacts, zone: str | None
+) -> list[str]:
+    lines = []
+    if sender.name:
+        lines.append(f"  Name: {sender.name}")
+    if sender.email:
+        lines.append(f"  Email: {sender.email}")
+    return lines + _field_lines(specs, case.fields, zone)
 
+
+def _problem_lines(specs: Iterable[IntakeField], case: CaseFacts, zone: str | None) -> list[str]:
+    lines = [f"  Summary: {case.summary}", f"  Category: {case.category_label}"]
+    lines.append(f"  Affected: {case.requester_type}")
+    return lines + _field_lines(specs, case.fields, zone)
+
+
+def _attachments(specs: Iterable[IntakeField], fields: Mapping[str, Any]) -> list[dict[str, Any]]:
+    attachments: list[dict[str, Any]] = []
+    for spec in specs:
+        value = fields.get(spec.id)
+        if spec.kind is FieldKind.FILE and _present(value):
+            attachments.extend(dict(item) for item in value)
+    return attachments
+
+
+def _titled(title: str, lines: list[str]) -> list[str]:
+    """A section of the body under its heading; nothing when it has no lines."""
+    return ["", title, *lines] if lines else []
+
+
+def _handoff_body(
+    playbook: Playbook, case: CaseFacts, sender: Sender, attachments: Sequence[dict[str, Any]]
+) -> list[str]:
+    """The hand-off's lines, in the order a reader at the vendor expects."""
+    receiver = playbook.receiver
+    zone = _sender_zone(playbook, case.fields)
+    sections = _sections(playbook)
     body = [f"Hello {receiver.name},", ""]
     body.append(
         f"Please open a support ticket on behalf of the {receiver.end_user_label.lower()} below."
     )
-    body.append(_references(case))
-
-    sender_lines = []
-    if sender.name:
-        sender_lines.append(f"  Name: {sender.name}")
-    if sender.email:
-        sender_lines.append(f"  Email: {sender.email}")
-    sender_lines += _field_lines(sections[Section.SENDER], fields, zone)
+    body.append(references_line(case))
+    sender_lines = _sender_lines(sender, sections[Section.SENDER], case, zone)
+    # The sender's heading stays even when empty: the vendor needs to know who writes.
     body += ["", "TICKET SENDER (our support agent)", *sender_lines]
-
-    end_user = _field_lines(sections[Section.END_USER], fields, zone)
-    if end_user:
-        body += ["", receiver.end_user_label.upper(), *end_user]
-    alternate = _field_lines(sections[Section.ALTERNATE], fields, zone)
-    if alternate:
-        body += ["", "ALTERNATE CONTACT (coordinates on the user's behalf)", *alternate]
-
-    problem = [f"  Summary: {case.summary}", f"  Category: {case.category_label}"]
-    problem.append(f"  Affected: {case.requester_type}")
-    problem += _field_lines(sections[Section.PROBLEM], fields, zone)
-    body += ["", "PROBLEM", *problem]
-
-    attachments: list[dict[str, Any]] = []
-    for spec in sections[Section.ATTACHMENTS]:
-        value = fields.get(spec.id)
-        if spec.kind is FieldKind.FILE and _present(value):
-            attachments.extend(dict(item) for item in value)
+    body += _titled(
+        receiver.end_user_label.upper(),
+        _field_lines(sections[Section.END_USER], case.fields, zone),
+    )
+    body += _titled(
+        "ALTERNATE CONTACT (coordinates on the user's behalf)",
+        _field_lines(sections[Section.ALTERNATE], case.fields, zone),
+    )
+    body += ["", "PROBLEM", *_problem_lines(sections[Section.PROBLEM], case, zone)]
     if attachments:
         names = ", ".join(str(item.get("name") or "file") for item in attachments)
         body += ["", f"SCREENSHOTS: {len(attachments)} attached ({names})"]
+    body += _titled(
+        "ADDITIONAL INFORMATION", _field_lines(sections[Section.ADDITIONAL], case.fields, zone)
+    )
+    return body + signature(sender)
 
-    additional = _field_lines(sections[Section.ADDITIONAL], fields, zone)
-    if additional:
-        body += ["", "ADDITIONAL INFORMATION", *additional]
-    body += _signature(sender)
 
-    draft = Draft(
+def compose_handoff(playbook: Playbook, case: CaseFacts, sender: Sender) -> Draft:
+    """The hand-off email: the playbook's subject, and every detail it requires, in order."""
+    receiver = playbook.receiver
+    subject, empty = render_subject(receiver.subject_template, case)
+    to = (receiver.email,) if receiver.email else ()
+    attachments = _attachments(_sections(playbook)[Section.ATTACHMENTS], case.fields)
+    body = _handoff_body(playbook, case, sender, attachments)
+    return Draft(
         purpose=Purpose.HANDOFF,
         to=to,
         cc=(sender.email,) if sender.email and is_email(sender.email) else (),
@@ -372,154 +372,13 @@ def compose_handoff(playbook: Playbook, case: CaseFacts, sender: Sender) -> Draf
         subject=subject,
         text="\n".join(body) + "\n",
         attachments=tuple(attachments),
-        private_values=private_values(playbook, fields),
-    )
-    missing = missing_details(playbook, case, sender, to=to, empty=empty)
-    return replace(draft, missing=missing)
-
-
-def reply_subject(subject: str) -> str:
-    """ "Re: <subject>", without stacking Re:s."""
-    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
-
-
-def _threading(thread: ThreadRef | None) -> dict[str, Any]:
-    if thread is None:
-        return {}
-    return {
-        "in_reply_to": thread.message_id,
-        "references": (*thread.references, thread.message_id),
-    }
-
-
-def _fallback_subject(playbook: Playbook, case: CaseFacts) -> str:
-    subject, _ = render_subject(playbook.receiver.subject_template, case)
-    return subject or f"{case.key}: {case.summary}"
-
-
-def compose_reopen(
-    playbook: Playbook, case: CaseFacts, sender: Sender, thread: ThreadRef | None, note: str = ""
-) -> Draft:
-    """A reply on the hand-off's thread asking the vendor to reopen their ticket."""
-    receiver = playbook.receiver
-    subject = reply_subject(thread.subject) if thread else _fallback_subject(playbook, case)
-    ticket = f" {case.vendor_ticket}" if case.vendor_ticket else ""
-    body = [
-        f"Hello {receiver.name},",
-        "",
-        f"The {receiver.end_user_label.lower()} still needs help with this issue: please reopen "
-        f"ticket{ticket}.",
-        _references(case),
-    ]
-    if note.strip():
-        body += ["", note.strip()]
-    body += _signature(sender)
-    # Without a hand-off sent from here it goes as a new email citing their ticket number.
-    missing = _missing_basics(playbook, sender, to=receiver.email)
-    return Draft(
-        purpose=Purpose.REOPEN,
-        to=(receiver.email,) if receiver.email else (),
-        cc=(sender.email,) if sender.email else (),
-        reply_to=sender.email or None,
-        subject=subject,
-        text="\n".join(body) + "\n",
-        missing=missing,
+        missing=missing_details(playbook, case, sender, to=to, empty=empty),
         private_values=private_values(playbook, case.fields),
-        **_threading(thread),
     )
 
 
-def compose_update_request(
-    playbook: Playbook, case: CaseFacts, sender: Sender, thread: ThreadRef | None, now: datetime
-) -> Draft:
-    """A reply on the hand-off's thread asking the vendor for the update they promised."""
-    receiver = playbook.receiver
-    subject = reply_subject(thread.subject) if thread else _fallback_subject(playbook, case)
-    since = ensure_utc(case.handed_off_at) if case.handed_off_at else None
-    waited = ""
-    if since is not None:
-        hours = int((ensure_utc(now) - since).total_seconds() // 3600)
-        waited = f" We handed it to you on {since:%Y-%m-%d} ({hours} hours ago)."
-    body = [
-        f"Hello {receiver.name},",
-        "",
-        f"Could you send us a progress update on this ticket?{waited}",
-        _references(case),
-        *_signature(sender),
-    ]
-    return Draft(
-        purpose=Purpose.UPDATE_REQUEST,
-        to=(receiver.email,) if receiver.email else (),
-        cc=(sender.email,) if sender.email else (),
-        reply_to=sender.email or None,
-        subject=subject,
-        text="\n".join(body) + "\n",
-        missing=_missing_basics(playbook, sender, to=receiver.email),
-        private_values=private_values(playbook, case.fields),
-        **_threading(thread),
-    )
-
-
-def compose_contact_escalation(
-    playbook: Playbook,
-    case: CaseFacts,
-    sender: Sender,
-    *,
-    purpose: Purpose,
-    history: Sequence[str],
-    thread: ThreadRef | None,
-) -> Draft:
-    """An email to the vendor's leadership or technical contacts citing their ticket and history."""
-    contacts: tuple[Contact, ...] = (
-        playbook.leadership_contacts
-        if purpose is Purpose.LEADERSHIP
-        else playbook.technical_contacts
-    )
-    receiver = playbook.receiver
-    level = "leadership" if purpose is Purpose.LEADERSHIP else "technical"
-    ticket = case.vendor_ticket or "(no ticket number received yet)"
-    base = thread.subject if thread else _fallback_subject(playbook, case)
-    subject = f"Escalation ({level}): {base}"
-    names = ", ".join(contact.name for contact in contacts) or "team"
-    body = [
-        f"Hello {names},",
-        "",
-        f"We are escalating a ticket with {receiver.name} to you: it needs your attention.",
-        f"Your ticket number: {ticket}",
-        _references(case),
-        f"Summary: {case.summary}",
-    ]
-    if case.vendor_status:
-        body.append(f"Last status from your team: {case.vendor_status}")
-    if history:
-        body += ["", "HISTORY", *(f"  {line}" for line in history)]
-    body += _signature(sender)
-    # The contacts are the recipients here: only the sender's own address can be missing.
-    missing = _missing_basics(playbook, sender, to="contacts")
-    if not contacts:
-        missing = (
-            Missing(
-                f"{receiver.name}'s {level} escalation contacts",
-                f"add `{level}_contacts` to playbook `{playbook.id}` in the playbooks file",
-            ),
-            *missing,
-        )
-    cc = tuple(address for address in (receiver.email, sender.email) if address)
-    return Draft(
-        purpose=purpose,
-        to=tuple(contact.email for contact in contacts),
-        cc=cc,
-        reply_to=sender.email or None,
-        subject=subject,
-        text="\n".join(body) + "\n",
-        missing=missing,
-        private_values=private_values(playbook, case.fields),
-        # Not a reply: a new conversation with other people, that cites the original.
-        references=(thread.message_id,) if thread else (),
-    )
-
-
-def _missing_basics(playbook: Playbook, sender: Sender, *, to: str | None) -> tuple[Missing, ...]:
+def missing_basics(playbook: Playbook, sender: Sender, *, to: str | None) -> tuple[Missing, ...]:
+    """What every email needs: an address to go to, and the sender's own (the reply goes there)."""
     missing: list[Missing] = []
     if not to:
         missing.append(

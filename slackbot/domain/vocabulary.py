@@ -92,3 +92,27 @@ class DeadlineState(StrEnum):
     PENDING = "pending"
     DONE = "done"
     CLEARED = "cleared"
+
+
+class DraftState(StrEnum):
+    """Where an email draft is in its life: draft → queued → sent | failed; draft → superseded | manual."""
+
+    DRAFT = "draft"
+    QUEUED = "queued"
+    SENT = "sent"
+    #: The mail server refused it for good: it may be sent again, or edited.
+    FAILED = "failed"
+    #: Email is not set up here: the person who pressed Send sends it by hand.
+    MANUAL = "manual"
+    #: An edit replaced it with a new draft.
+    SUPERSEDED = "superseded"
+
+    @property
+    def sendable(self) -> bool:
+        """Whether the email may be sent (again) or edited from this state."""
+        return self in SENDABLE
+
+
+#: Draft states from which the email may be sent (again) or edited; any other state means it
+#: went, is going, or was replaced, and pressing Send on it again is answered "already".
+SENDABLE = (DraftState.DRAFT, DraftState.FAILED)

@@ -1,10 +1,11 @@
 """The bare Slack Web API calls the outbox performs: post (joining a public channel if need be),
-edit, tell one person, and find a permalink. Slack's errors become the outbox's verdicts:
-`PermanentFailure` for what no retry fixes, `RetryLater` for the rest.
+edit, tell one person, find a permalink, read a profile. Slack's errors become the outbox's
+verdicts: `PermanentFailure` for what no retry fixes, `RetryLater` for the rest.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from slackbot.effects import PermanentFailure, RetryLater
+
+log = logging.getLogger(__name__)
 
 #: Slack errors that retrying cannot fix.
 PERMANENT_ERRORS = {
@@ -31,6 +34,9 @@ PERMANENT_ERRORS = {
     "restricted_action",
     "user_not_found",
 }
+#: Errors reading a profile that retrying won't fix: the caller goes on without it (a draft then
+#: says the sender's address is missing and how to add it) instead of failing.
+PROFILE_GIVE_UP = {"missing_scope", "user_not_found", "not_allowed_token_type", "invalid_auth"}
 #: Where an ephemeral cannot reach someone, a DM still can.
 _EPHEMERAL_UNREACHABLE = ("channel_not_found", "not_in_channel", "user_not_in_channel")
 
@@ -106,3 +112,18 @@ class SlackPoster:
         except SlackApiError:
             return None
         return response.get("permalink")
+
+    def profile(self, user: str) -> dict[str, str]:
+        """A person's name and email; on an error retrying won't fix, both empty and why."""
+        try:
+            response = self.client.users_info(user=user)
+        except SlackApiError as exc:
+            error = slack_error(exc)
+            if error in PROFILE_GIVE_UP:
+                log.warning("could not read a Slack profile: %s", error)
+                return {"name": "", "email": "", "profile_error": error}
+            # Anything else is retried with backoff: mostly outages and rate limits, which pass.
+            raise RetryLater(f"Slack error reading a profile: {error}") from None
+        profile = (response.get("user") or {}).get("profile") or {}
+        name = profile.get("real_name") or profile.get("display_name") or ""
+        return {"name": name, "email": profile.get("email") or ""}

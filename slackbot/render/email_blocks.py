@@ -1,23 +1,23 @@
-"""Block Kit builders for emails to the receiving side: the check-before-sending preview, the
-buttons on a case that start one, the Edit modal and the thread notes. Pure functions."""
+"""Block Kit builders for emails to the receiving side: the buttons on a case that start one,
+the Edit modal of a draft and the vendor's not-their-issue form. Pure functions.
+
+The preview of a draft and the notes about sending it are in `email_preview_blocks`.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from slackbot.domain.cases import CaseStatus, case_key
-from slackbot.domain.handoff import REDACTED, Purpose, redact
-from slackbot.domain.mrkdwn import escape, mention, one_line
-from slackbot.domain.playbooks import FieldKind, Playbook, Section
-from slackbot.render.elements import field_element, slack_date
-from slackbot.render.ids import VALUE, CaseView, EmailAction, VendorAction, field_block_id
+from slackbot.domain.handoff import Purpose
+from slackbot.domain.mrkdwn import escape, one_line
+from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Section
+from slackbot.render.elements import field_element, plain
+from slackbot.render.ids import VALUE, CaseView, VendorAction, field_block_id
 from storage.models import Case, EmailDraft
 
-#: Slack shows at most 3000 characters in a section; longer bodies are cut in the preview only.
-PREVIEW_BODY_LIMIT = 2700
 VENDOR_ACTIONS_BLOCK_ID = "case_vendor_actions"
 NOTE_LIMIT = 1500
 
@@ -30,37 +30,17 @@ REOPENABLE = (
 )
 
 
-CUT_MARK = "\n…"
-#: The full email goes out as a plain-text ephemeral, which Slack shows up to 40,000 characters.
-FULL_EMAIL_LIMIT = 12000
-
-
-def _fit(text: str, limit: int) -> str:
-    """`text` escaped for mrkdwn and cut to `limit` characters *after* escaping (marked)."""
-    escaped = escape(text)
-    if len(escaped) <= limit:
-        return escaped
-    cut = escaped[: limit - len(CUT_MARK)]
-    amp = cut.rfind("&", max(0, len(cut) - 5))
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]  # never leave half an &amp; entity
-    return cut.rstrip() + CUT_MARK
-
-
-def _plain(text: str, limit: int = 75) -> dict[str, Any]:
-    return {"type": "plain_text", "text": one_line(text, limit), "emoji": True}
-
-
-def _button(action_id: str, label: str, value: int, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
+def button(action_id: str, label: str, value: int, style: str | None = None) -> dict[str, Any]:
+    """A button carrying an id (a case's or a draft's) as its value."""
+    element: dict[str, Any] = {
         "type": "button",
         "action_id": action_id,
-        "text": _plain(label),
+        "text": plain(label),
         "value": str(value),
     }
     if style:
-        button["style"] = style
-    return button
+        element["style"] = style
+    return element
 
 
 def build_vendor_buttons(case: Case, playbook: Playbook | None) -> dict[str, Any] | None:
@@ -71,253 +51,28 @@ def build_vendor_buttons(case: Case, playbook: Playbook | None) -> dict[str, Any
     elements: list[dict[str, Any]] = []
     if case.handed_off_at is None and not status.is_closed:
         elements.append(
-            _button(VendorAction.PREVIEW_HANDOFF, ":email: Preview hand-off email", case.id)
+            button(VendorAction.PREVIEW_HANDOFF, ":email: Preview hand-off email", case.id)
         )
     if case.handed_off_at is not None and status in REOPENABLE:
         elements.append(
-            _button(VendorAction.REOPEN, ":leftwards_arrow_with_hook: Reopen with vendor", case.id)
+            button(VendorAction.REOPEN, ":leftwards_arrow_with_hook: Reopen with vendor", case.id)
         )
     if case.handed_off_at is not None and not status.is_closed:
         if playbook.leadership_contacts:
             elements.append(
-                _button(VendorAction.LEADERSHIP, ":top: Escalate to vendor leadership", case.id)
+                button(VendorAction.LEADERSHIP, ":top: Escalate to vendor leadership", case.id)
             )
         if playbook.technical_contacts:
             elements.append(
-                _button(VendorAction.TECHNICAL, ":wrench: Escalate to vendor technical", case.id)
+                button(VendorAction.TECHNICAL, ":wrench: Escalate to vendor technical", case.id)
             )
     if status in (CaseStatus.WITH_VENDOR, CaseStatus.VENDOR_CONTACTING_USER):
         elements.append(
-            _button(VendorAction.NOT_VENDOR_ISSUE, ":no_entry_sign: Not their issue", case.id)
+            button(VendorAction.NOT_VENDOR_ISSUE, ":no_entry_sign: Not their issue", case.id)
         )
     if not elements:
         return None
     return {"type": "actions", "block_id": VENDOR_ACTIONS_BLOCK_ID, "elements": elements}
-
-
-def _addresses(addresses: Sequence[str]) -> str:
-    return ", ".join(escape(address) for address in addresses) or "_nobody_"
-
-
-def build_email_preview(
-    draft: EmailDraft, *, receiver: str, private: Sequence[str]
-) -> tuple[str, list[dict[str, Any]]]:
-    """The preview in the case thread: to, subject and body (contact details hidden), buttons."""
-    body = _fit(redact(draft.body, private), PREVIEW_BODY_LIMIT)
-    cut = body.endswith(CUT_MARK)
-    fields = [
-        f"*To*\n{_addresses(draft.to)}",
-        f"*Subject*\n{escape(redact(draft.subject, private))}",
-    ]
-    if draft.cc:
-        fields.append(f"*Cc*\n{_addresses(draft.cc)}")
-    if draft.in_reply_to:
-        fields.append("*Threading*\nA reply on the vendor's email thread")
-    content: list[dict[str, Any]] = [
-        {
-            "type": "section",
-            "block_id": "email_fields",
-            "fields": [{"type": "mrkdwn", "text": f} for f in fields],
-        },
-        {"type": "section", "block_id": "email_body", "text": _mrkdwn(f"```{body}```")},
-    ]
-    notes = []
-    if draft.attachments:
-        names = ", ".join(escape(str(a.get("name") or "file")) for a in draft.attachments)
-        notes.append(f":paperclip: {len(draft.attachments)} attachment(s): {names}")
-    if REDACTED in body or REDACTED in redact(draft.subject, private):
-        notes.append(
-            f"Contact details show as {REDACTED} here; *View full email* shows them only to you."
-        )
-    if cut:
-        notes.append("The body is cut here; *View full email* shows all of it.")
-    if notes:
-        content.append(
-            {"type": "context", "block_id": "email_notes", "elements": [_mrkdwn(" ".join(notes))]}
-        )
-    if draft.missing:
-        lines = [":warning: *Missing before it can be sent:*"]
-        lines += [f"• {escape(m['what'])}: {m['how']}" for m in draft.missing]
-        content.append(
-            {"type": "section", "block_id": "email_missing", "text": _mrkdwn("\n".join(lines))}
-        )
-    return _framed(draft, receiver, content)
-
-
-def restate_preview(
-    draft: EmailDraft, *, receiver: str, posted: Sequence[dict[str, Any]]
-) -> tuple[str, list[dict[str, Any]]]:
-    """The preview as posted, re-framed for the draft's state now (status line, buttons).
-
-    Its content is reused exactly as it was posted, redacted then: recomposing it from the case
-    could reveal a contact detail that has been edited since (the old value is no longer known
-    to be private, yet an old draft still holds it).
-    """
-    content = [block for block in posted if block.get("block_id") in PREVIEW_CONTENT]
-    return _framed(draft, receiver, content)
-
-
-#: The blocks of a preview that show the email itself (the rest shows its state and buttons).
-PREVIEW_CONTENT = ("email_fields", "email_body", "email_notes", "email_missing")
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _framed(
-    draft: EmailDraft, receiver: str, content: list[dict[str, Any]]
-) -> tuple[str, list[dict[str, Any]]]:
-    """Header, the email's content, then what became of it and the buttons still possible."""
-    purpose = Purpose(draft.purpose)
-    key = case_key(draft.case_id)
-    header = f":email: *{purpose.label.capitalize()}* to {escape(receiver)} for *{key}*"
-    if draft.state in SENDABLE:
-        header += ": check it before sending. Nothing leaves until someone presses *Send*."
-    blocks = [{"type": "section", "block_id": "email_head", "text": _mrkdwn(header)}, *content]
-    status = preview_status(draft)
-    if status:
-        blocks.append(
-            {"type": "context", "block_id": "email_status", "elements": [_mrkdwn(status)]}
-        )
-    buttons = []
-    if draft.state in SENDABLE:
-        send = _button(EmailAction.SEND, "Send to vendor", draft.id, "primary")
-        send["confirm"] = {
-            "title": _plain("Send this email?", 100),
-            "text": {
-                "type": "plain_text",
-                "text": one_line(f"It goes to {', '.join(draft.to) or 'nobody'} at once.", 300),
-            },
-            "confirm": _plain("Send", 30),
-            "deny": _plain("Not yet", 30),
-        }
-        buttons += [send, _button(EmailAction.EDIT, "Edit", draft.id)]
-    if draft.state != "superseded":
-        buttons.append(_button(EmailAction.VIEW, "View full email", draft.id))
-    if buttons:
-        blocks.append({"type": "actions", "block_id": f"email_{draft.id}", "elements": buttons})
-    if draft.state in SENDABLE:
-        text = f"{purpose.label.capitalize()} email for {key}: check it, then Send or Edit"
-    else:
-        text = f"{purpose.label.capitalize()} email for {key}: {STATE_WORDS[draft.state]}"
-    return text, blocks
-
-
-#: Draft states from which the email may be sent (again) or edited.
-SENDABLE = ("draft", "failed")
-STATE_WORDS = {
-    "queued": "sending",
-    "sent": "sent",
-    "failed": "not delivered",
-    "manual": "handed off by hand",
-    "superseded": "replaced by an edited draft",
-}
-
-
-def preview_status(draft: EmailDraft) -> str | None:
-    """One line on a preview once its draft has moved on (sent, replaced, …); None while a draft.
-
-    The preview is edited in place when the draft changes, so its buttons never offer what can
-    no longer be done.
-    """
-    label = Purpose(draft.purpose).label
-    if draft.state == "queued":
-        return (
-            f":outbox_tray: {mention(draft.queued_by)} pressed Send"
-            f" {slack_date(draft.queued_at)}: sending…"
-        )
-    if draft.state == "sent":
-        return (
-            f":white_check_mark: Sent {slack_date(draft.sent_at)} by {mention(draft.queued_by)}."
-            " Later emails reply on its thread."
-        )
-    if draft.state == "failed":
-        reason = escape(one_line(draft.error or "the mail server refused it", 200))
-        return f":warning: Not delivered: {reason}. Press *Send to vendor* to try again, or *Edit*."
-    if draft.state == "manual":
-        return (
-            f":clipboard: {mention(draft.queued_by)} sends this {label} by hand"
-            f" ({slack_date(draft.queued_at)}): email is not set up here."
-        )
-    if draft.state == "superseded":
-        return ":pencil2: Replaced by an edited draft: use the newest preview below."
-    return None
-
-
-def build_full_email(draft: EmailDraft) -> str:
-    """The whole email, for the one person who asked to see it (contact details included)."""
-    lines = [
-        f"*{Purpose(draft.purpose).label.capitalize()}* for *{case_key(draft.case_id)}*",
-        f"*To:* {_addresses(draft.to)}",
-    ]
-    if draft.cc:
-        lines.append(f"*Cc:* {_addresses(draft.cc)}")
-    lines.append(f"*Subject:* {escape(draft.subject)}")
-    if draft.attachments:
-        names = ", ".join(escape(str(a.get("name") or "file")) for a in draft.attachments)
-        lines.append(f"*Attachments:* {names}")
-    body = _fit(draft.body, FULL_EMAIL_LIMIT)
-    lines.append(f"```{body}```")
-    if body.endswith(CUT_MARK):
-        lines.append("_Cut to fit Slack: the email itself carries the whole text._")
-    return "\n".join(lines)
-
-
-def build_missing(draft: EmailDraft) -> str:
-    """Why Send was refused: what is missing and how to add each."""
-    lines = [f":no_entry: Not sent: the {Purpose(draft.purpose).label} still needs:"]
-    lines += [f"• {escape(m['what'])}: {m['how']}" for m in draft.missing]
-    return "\n".join(lines)
-
-
-def build_problems(problems: Sequence[str]) -> str:
-    """Why Send was refused: the email would be unsafe or undeliverable as it is."""
-    lines = [":no_entry: Not sent:"]
-    lines += [f"• {escape(problem)}" for problem in problems]
-    lines.append("Press *Edit* to fix it.")
-    return "\n".join(lines)
-
-
-def build_queued_note(draft: EmailDraft, actor: str, receiver: str) -> str:
-    """Thread note once Send was pressed."""
-    return (
-        f":outbox_tray: {mention(actor)} is sending the {Purpose(draft.purpose).label} for "
-        f"{case_key(draft.case_id)} to {escape(receiver)}…"
-    )
-
-
-def build_sent_note(draft: EmailDraft, receiver: str) -> str:
-    """Thread note once the mail server accepted the email."""
-    return (
-        f":email: Sent the {Purpose(draft.purpose).label} for {case_key(draft.case_id)} to "
-        f"{escape(receiver)} ({_addresses(draft.to)}). Message-ID `{escape(draft.message_id)}`: "
-        "later emails reply on this thread."
-    )
-
-
-def build_manual_note(draft: EmailDraft, actor: str, *, private: Sequence[str]) -> str:
-    """Thread note when email is not configured: the finished draft, to send by hand."""
-    body = _fit(redact(draft.body, private), 2400)
-    return (
-        f":clipboard: Email is not set up here, so {mention(actor)} sends the "
-        f"{Purpose(draft.purpose).label} for {case_key(draft.case_id)} by hand (recorded as a "
-        f"manual hand-off). The finished draft:\n*To:* {_addresses(draft.to)}\n"
-        f"*Subject:* {escape(redact(draft.subject, private))}\n```{body}```\n"
-        f"_{mention(actor)} has the full text, contact details included, in a message only they see._"
-    )
-
-
-def build_already(draft: EmailDraft) -> str:
-    """Answer to a Send on a draft that already went (double-click, old preview)."""
-    key = case_key(draft.case_id)
-    if draft.state == "superseded":
-        return f"This draft for {key} was replaced by an edited one: use the newest preview."
-    if draft.state == "manual":
-        return f"This {Purpose(draft.purpose).label} for {key} was already handed off by hand."
-    if draft.state == "sent":
-        return f"This {Purpose(draft.purpose).label} for {key} was already sent."
-    return f"This {Purpose(draft.purpose).label} for {key} is already being sent."
 
 
 # --- the Edit modal --------------------------------------------------------------------------
@@ -344,12 +99,12 @@ def _text_input(
     block: dict[str, Any] = {
         "type": "input",
         "block_id": field_block_id(field_id),
-        "label": _plain(label),
+        "label": plain(label),
         "element": element,
         "optional": optional,
     }
     if hint:
-        block["hint"] = _plain(hint, 150)
+        block["hint"] = plain(hint, 150)
     return block
 
 
@@ -357,76 +112,80 @@ def _initial_option(options: list[dict[str, Any]], value: Any) -> dict[str, Any]
     return next((option for option in options if option["value"] == value), None)
 
 
+def _field_input(spec: IntakeField, value: Any) -> dict[str, Any]:
+    """One hand-off detail, prefilled with its value (files can't be: left empty, they stay)."""
+    element = field_element(spec)
+    hint = spec.help
+    if spec.kind is FieldKind.FILE:
+        hint = "Leave empty to keep the files already attached."
+    elif value not in (None, "", []):
+        _set_initial(element, spec.kind, value)
+    return {
+        "type": "input",
+        "block_id": field_block_id(spec.id),
+        "label": plain(spec.label),
+        "element": element,
+        # Slack can't prefill files, so keeping them means leaving it empty.
+        "optional": not spec.required or spec.kind is FieldKind.FILE,
+        **({"hint": plain(hint, 150)} if hint else {}),
+    }
+
+
+def _handoff_inputs(case: Case, playbook: Playbook) -> list[dict[str, Any]]:
+    """Our ticket number and every detail that goes to the vendor, prefilled."""
+    inputs = [
+        _text_input(
+            "internal_ticket",
+            "Our ticket number",
+            limit=64,
+            initial=case.internal_ticket,
+            optional=False,
+        )
+    ]
+    for spec in playbook.fields:
+        if spec.email_section is not Section.INTERNAL:
+            inputs.append(_field_input(spec, case.fields.get(spec.id)))
+    return inputs
+
+
+def _note_input(draft: EmailDraft) -> dict[str, Any]:
+    return _text_input(
+        "note",
+        "Add a note to the email",
+        limit=NOTE_LIMIT,
+        initial=draft.note,
+        multiline=True,
+        hint="Goes into the email as written. No personal or health details.",
+    )
+
+
 def build_edit_modal(draft: EmailDraft, case: Case, playbook: Playbook) -> dict[str, Any]:
     """Edit a draft: the hand-off's details (the email is recomposed from them), or a note."""
-
     key = case_key(case.id)
-    purpose = Purpose(draft.purpose)
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": f"*{key}* · {escape(one_line(case.summary))}\nThe email is rebuilt from "
-                "these details and shown again for a last check.",
-            },
-        }
-    ]
-    if purpose is Purpose.HANDOFF:
-        blocks.append(
-            _text_input(
-                "internal_ticket",
-                "Our ticket number",
-                limit=64,
-                initial=case.internal_ticket,
-                optional=False,
-            )
-        )
-        for spec in playbook.fields:
-            if spec.email_section is Section.INTERNAL:
-                continue
-            element = field_element(spec)
-            value = case.fields.get(spec.id)
-            hint = spec.help
-            if spec.kind is FieldKind.FILE:
-                hint = "Leave empty to keep the files already attached."
-            elif value not in (None, "", []):
-                _set_initial(element, spec.kind, value)
-            blocks.append(
-                {
-                    "type": "input",
-                    "block_id": field_block_id(spec.id),
-                    "label": _plain(spec.label),
-                    "element": element,
-                    # Slack can't prefill files, so keeping them means leaving it empty.
-                    "optional": not spec.required or spec.kind is FieldKind.FILE,
-                    **({"hint": _plain(hint, 150)} if hint else {}),
-                }
-            )
+    intro = {
+        "type": "section",
+        "text": {
+            "type": "mrkdwn",
+            "text": f"*{key}* · {escape(one_line(case.summary))}\nThe email is rebuilt from "
+            "these details and shown again for a last check.",
+        },
+    }
+    if Purpose(draft.purpose) is Purpose.HANDOFF:
+        inputs = _handoff_inputs(case, playbook)
     else:
-        blocks.append(
-            _text_input(
-                "note",
-                "Add a note to the email",
-                limit=NOTE_LIMIT,
-                initial=draft.note,
-                multiline=True,
-                hint="Goes into the email as written. No personal or health details.",
-            )
-        )
+        inputs = [_note_input(draft)]
     return {
         "type": "modal",
         "callback_id": CaseView.EDIT_EMAIL,
         "private_metadata": json.dumps({"draft_id": draft.id}),
-        "title": _plain(f"Edit email {key}", 24),
-        "submit": _plain("Show new preview", 24),
-        "close": _plain("Cancel", 24),
-        "blocks": blocks[:100],
+        "title": plain(f"Edit email {key}", 24),
+        "submit": plain("Show new preview", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [intro, *inputs][:100],
     }
 
 
 def _set_initial(element: dict[str, Any], kind: FieldKind, value: Any) -> None:
-
     if kind in (FieldKind.TEXT, FieldKind.MULTILINE, FieldKind.PHONE, FieldKind.EMAIL):
         element["initial_value"] = str(value)
     elif kind in (FieldKind.CHOICE, FieldKind.TIMEZONE):
@@ -446,9 +205,9 @@ def build_not_vendor_modal(case: Case) -> dict[str, Any]:
         "type": "modal",
         "callback_id": CaseView.NOT_VENDOR_ISSUE,
         "private_metadata": json.dumps({"case_id": case.id}),
-        "title": _plain(f"Back from vendor {key}", 24),
-        "submit": _plain("Return to our team", 24),
-        "close": _plain("Cancel", 24),
+        "title": plain(f"Back from vendor {key}", 24),
+        "submit": plain("Return to our team", 24),
+        "close": plain("Cancel", 24),
         "blocks": [
             {
                 "type": "section",

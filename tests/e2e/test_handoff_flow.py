@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 
 from slackbot.render.ids import CaseView, EmailAction, VendorAction
+from slackbot.usecases.vendor_email import preview_key
 from storage.models import Case, CaseEvent, EmailDraft, OutboxItem
 from tests.support.env import smtp_env
 from tests.support.forms import idv_values
 from tests.support.signed import block_actions, view_submission
+from tests.support.slack_api import Failure
 
 AGENT = "U0AGENT01"
 DANA = "U0DANA001"
@@ -81,7 +84,6 @@ def events(bot, case_id: int) -> list[CaseEvent]:
 
 def preview_update(bot, fake_slack, draft_id: int, says: str):
     """The edit of a draft's preview (found by the ts its post returned) that says `says`."""
-    from slackbot.usecases.vendor_email import preview_key
 
     def posted():
         with Session(bot.services.engine) as session:
@@ -102,8 +104,6 @@ def action_ids(blocks: list[dict]) -> list[str]:
 
 
 def wait_until(check, timeout: float = 5.0):
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
@@ -589,8 +589,6 @@ def test_a_line_break_smuggled_into_a_header_is_refused_and_never_sent(mail_bot,
 def test_preview_hand_off_button_drafts_again_and_a_slack_outage_is_retried(
     mail_bot, fake_slack, smtp, clock
 ):
-    from tests.support.slack_api import Failure
-
     case_id, channel, _, _ = open_case(mail_bot, fake_slack)
     fake_slack.fail("users.info", Failure(error="internal_error"))
     press(mail_bot, VendorAction.PREVIEW_HANDOFF, str(case_id), channel=channel)

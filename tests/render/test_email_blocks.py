@@ -9,27 +9,22 @@ from datetime import UTC, datetime
 import pytest
 
 from slackbot.domain.cases import CaseStatus
-from slackbot.domain.handoff import (
-    REDACTED,
-    CaseFacts,
-    Draft,
-    Sender,
-    ThreadRef,
-    compose_handoff,
-    compose_reopen,
-)
+from slackbot.domain.handoff import REDACTED, CaseFacts, Draft, Sender, ThreadRef, compose_handoff
+from slackbot.domain.handoff_followups import compose_reopen
 from slackbot.render.email_blocks import (
-    PREVIEW_BODY_LIMIT,
     VENDOR_ACTIONS_BLOCK_ID,
-    build_already,
     build_edit_modal,
+    build_not_vendor_modal,
+    build_vendor_buttons,
+)
+from slackbot.render.email_preview_blocks import (
+    PREVIEW_BODY_LIMIT,
+    build_already,
     build_email_preview,
     build_full_email,
     build_manual_note,
     build_missing,
-    build_not_vendor_modal,
     build_problems,
-    build_vendor_buttons,
     restate_preview,
 )
 from slackbot.render.ids import CaseView, EmailAction, VendorAction

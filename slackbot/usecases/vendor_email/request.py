@@ -1,0 +1,35 @@
+"""Asking for a draft from a button: the case's Preview hand-off, Reopen with vendor, or
+Escalate to vendor leadership/technical. Composition happens in the outbox (`compose`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from slackbot.domain.handoff import Purpose
+from slackbot.usecases.drafts import request_draft
+from slackbot.usecases.vendor_email.access import DraftError
+from storage.db import write_session
+from storage.repositories import get_case
+
+if TYPE_CHECKING:
+    from slackbot.services import Services
+
+
+def ask_for_draft(
+    services: Services, *, case_id: int, purpose: Purpose, user_id: str, note: str | None = None
+) -> None:
+    """A button asked for a draft: queue its composition and deliver at once."""
+    now = services.clock.now()
+    with write_session(services.engine) as session:
+        case = get_case(session, case_id=case_id)
+        playbook = services.playbooks.get(case.playbook_id) if case else None
+        if case is None or playbook is None:
+            raise DraftError("This case no longer exists.")
+        if not playbook.receiver.email:
+            raise DraftError(
+                f"{playbook.receiver.name} takes no email in playbook `{playbook.id}`."
+            )
+        request_draft(
+            session, case_id=case.id, purpose=purpose, user_id=user_id, now=now, note=note
+        )
+    services.outbox.kick()
