@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+import threading
+import time
+from collections.abc import Callable
 
+from apscheduler.schedulers.base import BaseScheduler
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from slackbot import export
@@ -14,9 +20,13 @@ from slackbot.config import ConfigError, load_settings
 from slackbot.domain.playbooks import PlaybookError
 from slackbot.scheduler import build_scheduler
 from slackbot.server import create_server, stop_server
+from slackbot.services import Services
 from slackbot.wiring import build_services
 
 log = logging.getLogger("slackbot")
+
+#: From SIGTERM/SIGINT to exit: what is in flight finishes or is handed back within this.
+SHUTDOWN_SECONDS = 10.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] == ["export"]:  # a tool, not the bot: it needs no Slack settings
         return export.main(args[1:])
     host = _host(args)
+    stop = Stop()
+    stop.install()
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -56,23 +68,105 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     scheduler = build_scheduler(services)
     scheduler.start()
-    services.outbox.kick()
+    # What the last process left owed goes out now, off the main thread (shutdown waits for it).
+    services.listener_executor.submit(services.outbox.kick)
     log.info("starting in %s mode: %r", settings.slack_mode, settings)
-    try:
+    if not stop.requested:
         if settings.slack_mode == "socket":
-            SocketModeHandler(app, settings.slack_app_token).start()
+            _run_socket_mode(app, settings.slack_app_token, stop)
         else:
-            server = create_server(app, services, host=host, port=settings.port)
-            signal.signal(signal.SIGTERM, lambda *_: stop_server(server))
-            log.info("listening on port %s", server.effective_port)
-            server.run()
-    except KeyboardInterrupt:
+            _run_http(app, services, host, settings.port, stop)
+    return _shut_down(services, scheduler, stop)
+
+
+class Stop:
+    """SIGTERM and SIGINT: noted once, from the signal handler; what then stops taking new work
+    (the HTTP server, the Socket Mode connection) runs on its own thread, never in the handler."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.at: float | None = None
+        self._then: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def requested(self) -> bool:
+        """Whether a signal asked us to stop."""
+        return self.event.is_set()
+
+    def install(self) -> None:
+        """Handle SIGTERM and SIGINT (instead of dying of the first, or KeyboardInterrupt)."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        with self._lock:
+            if self.event.is_set():
+                return
+            self.at = time.monotonic()
+            self.event.set()
+            then = list(self._then)
+        log.info("%s: stopping (at most %s s)", signal.Signals(signum).name, SHUTDOWN_SECONDS)
+        for stop_intake in then:
+            threading.Thread(target=stop_intake, name="stop-intake", daemon=True).start()
+
+    def then(self, stop_intake: Callable[[], None]) -> None:
+        """Run `stop_intake` when a signal comes (at once if one already came)."""
+        with self._lock:
+            self._then.append(stop_intake)
+            if not self.event.is_set():
+                return
+        stop_intake()
+
+
+def _run_http(app: App, services: Services, host: str, port: int, stop: Stop) -> None:
+    """Serve until a signal: the server stops accepting and finishes the requests it has."""
+    server = create_server(app, services, host=host, port=port)
+    stop.then(lambda: stop_server(server))
+    log.info("listening on %s:%s", host, server.effective_port)
+    server.run()
+
+
+def _run_socket_mode(app: App, app_token: str, stop: Stop) -> None:
+    """Hold the Socket Mode connection until a signal, then close it (envelopes being handled
+    are acknowledged first; Slack redelivers what was never acknowledged)."""
+    handler = SocketModeHandler(app, app_token)
+    handler.connect()
+    while not stop.event.wait(1.0):
         pass
-    finally:
-        scheduler.shutdown(wait=False)
-        # Work acked to Slack but not yet done finishes; anything unsent stays in the outbox.
-        services.listener_executor.shutdown(wait=True)
+    handler.close()
+
+
+def _shut_down(services: Services, scheduler: BaseScheduler, stop: Stop) -> int:
+    """Stop taking new work, let what is in flight finish until the deadline, exit 0.
+
+    Whatever is still running at the deadline is handed back, not lost: the outbox item keeps
+    its short lease (another replica or the next start takes it over when it runs out).
+    """
+    deadline = (stop.at or time.monotonic()) + SHUTDOWN_SECONDS
+    services.outbox.stop()
+    waiting = [
+        _in_thread("scheduler", scheduler.shutdown, wait=True),
+        _in_thread(
+            "listeners", services.listener_executor.shutdown, wait=True, cancel_futures=True
+        ),
+    ]
+    for thread in waiting:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    still = [thread.name for thread in waiting if thread.is_alive()]
+    if still:
+        log.warning("stopped with work in flight (%s): handed back", ", ".join(still))
+        logging.shutdown()
+        # Their threads would keep the interpreter alive past the deadline.
+        os._exit(0)
+    log.info("stopped")
     return 0
+
+
+def _in_thread(name: str, fn: Callable[..., object], **kwargs: object) -> threading.Thread:
+    thread = threading.Thread(target=fn, kwargs=kwargs, name=f"shutdown-{name}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _host(args: list[str]) -> str:

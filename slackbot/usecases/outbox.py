@@ -92,7 +92,7 @@ class Outbox:
         self.engine = engine
         self.clock = clock
         self._handlers: dict[str, Handler] = {}
-        self._kick_lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def register(
         self,
@@ -104,6 +104,10 @@ class Outbox:
     ) -> None:
         """Say how items of `kind` are performed."""
         self._handlers[kind] = Handler(perform, on_done, on_failed)
+
+    def stop(self) -> None:
+        """Claim nothing more (shutdown): the item being performed finishes, the rest waits."""
+        self._stopping.set()
 
     def kick(self) -> None:
         """Deliver what is due now, in this thread; never raises (the scheduler retries)."""
@@ -117,7 +121,7 @@ class Outbox:
         delivered = 0
         # Items left pending by this pass (waiting on another) are not retried in the same pass.
         seen: set[int] = set()
-        while True:
+        while not self._stopping.is_set():
             now = self.clock.now()
             with Session(self.engine) as session:
                 ids = session.exec(
@@ -135,11 +139,14 @@ class Outbox:
             if not ids:
                 return delivered
             for item_id in ids:
+                if self._stopping.is_set():
+                    return delivered
                 seen.add(item_id)
                 if self._deliver_one(item_id):
                     delivered += 1
             if len(seen) >= limit:
                 return delivered
+        return delivered
 
     def _claim(self, item_id: int) -> OutboxItem | None:
         now = self.clock.now()

@@ -7,6 +7,13 @@ times (e.g. 429 with Retry-After, or `{"ok": false, "error": "channel_not_found"
 Files: `files` holds downloadable bytes by name (served on GET /files/<name>, recorded as
 "GET /files/<name>" and scriptable with `fail()` under that name); `file_infos` maps a file id to
 what `files.info` answers (name, mimetype; size and the download URLs are filled in).
+
+Messages: every `chat.postMessage` is kept per channel (`messages`), with its thread and message
+`metadata`, and `conversations.history` (top-level messages, newest first), `conversations.replies`
+(a thread, oldest first) and `conversations.list` (the channels named so far) answer from them;
+metadata only with `include_all_metadata`, like Slack. `delay()` makes the next calls of a method
+slow: the call is recorded (and a post kept) first, then the answer waits, as when Slack did the
+work but its answer is late. `apps.connections.open` answers `socket_mode_url`.
 """
 
 from __future__ import annotations
@@ -45,6 +52,16 @@ class Failure:
 
 
 @dataclass
+class Delay:
+    """A scripted slow answer: wait `seconds` before answering, `times` times, for calls that
+    `match` (all calls when None)."""
+
+    seconds: float
+    times: int = 1
+    match: Any = None
+
+
+@dataclass
 class FakeSlack:
     """State shared by the server's handler threads."""
 
@@ -61,6 +78,11 @@ class FakeSlack:
     uploads: dict[str, bytes] = field(default_factory=dict)
     #: files.getUploadURLExternal's filename and length, by file id.
     upload_names: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Posted messages by channel id, oldest first: ts, text, thread_ts, metadata.
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    delays: dict[str, list[Delay]] = field(default_factory=dict)
+    #: What apps.connections.open answers (a fake Socket Mode server's ws:// URL).
+    socket_mode_url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False)
     url: str = ""
@@ -75,7 +97,28 @@ class FakeSlack:
         with self.lock:
             self.failures.setdefault(method, []).append(failure)
 
+    def delay(self, method: str, delay: Delay) -> None:
+        """Make the next `delay.times` (matching) calls of `method` answer `delay.seconds` late."""
+        with self.lock:
+            self.delays.setdefault(method, []).append(delay)
+
+    def _delay_for(self, method: str, body: dict[str, Any]) -> float:
+        with self.lock:
+            for delay in self.delays.get(method, []):
+                if delay.times > 0 and (delay.match is None or delay.match(body)):
+                    delay.times -= 1
+                    return delay.seconds
+        return 0.0
+
     # -- assertions ------------------------------------------------------------------------
+    def posts_in(self, channel: str, *, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """Messages kept in a channel: top-level ones, or one thread's replies (not its root)."""
+        with self.lock:
+            kept = list(self.messages.get(self._channel_id(channel), []))
+        if thread_ts is None:
+            return [m for m in kept if m.get("thread_ts") in (None, m["ts"])]
+        return [m for m in kept if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts]
+
     def calls_to(self, method: str) -> list[Call]:
         """Every recorded call of `method`, in order."""
         with self.lock:
@@ -125,13 +168,71 @@ class FakeSlack:
                     headers["Retry-After"] = str(failure.retry_after)
                 payload = {"ok": False, "error": failure.error or "ratelimited"}
                 return failure.status, payload, headers
-        return 200, self._ok(method, body), {}
+        answer = self._ok(method, body)
+        late = self._delay_for(method, body)
+        if late:
+            time.sleep(late)
+        return 200, answer, {}
 
     def _channel(self, name: str) -> str:
         if not name.startswith("#"):
             return name
         with self.lock:
             return self.channel_ids.setdefault(name, f"C{len(self.channel_ids) + 1:08d}")
+
+    def _channel_id(self, name: str) -> str:
+        """A channel's id without naming it (the caller may hold the lock)."""
+        return self.channel_ids.get(name, name) if name.startswith("#") else name
+
+    def _keep(self, channel: str, ts: str, body: dict[str, Any]) -> None:
+        metadata = body.get("metadata")
+        if isinstance(metadata, str):
+            with contextlib.suppress(json.JSONDecodeError):
+                metadata = json.loads(metadata)
+        message = {
+            "type": "message",
+            "ts": ts,
+            "text": body.get("text", ""),
+            "user": BOT_USER_ID,
+            "thread_ts": body.get("thread_ts") or None,
+            "metadata": metadata or None,
+        }
+        with self.lock:
+            self.messages.setdefault(channel, []).append(message)
+
+    @staticmethod
+    def _shown(message: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        shown = {k: v for k, v in message.items() if v is not None and k != "metadata"}
+        wants = str(body.get("include_all_metadata", "")).lower() in ("true", "1")
+        if wants and message.get("metadata"):
+            shown["metadata"] = message["metadata"]
+        return shown
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = str(body.get("channel", ""))
+        with self.lock:
+            kept = list(self.messages.get(channel, []))
+        top = [m for m in kept if m.get("thread_ts") in (None, m["ts"])]
+        shown = [self._shown(m, body) for m in reversed(top)]
+        return {"ok": True, "messages": shown, "has_more": False, "response_metadata": {}}
+
+    def _replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(body.get("channel", "")), str(body.get("ts", ""))
+        with self.lock:
+            kept = list(self.messages.get(channel, []))
+        thread = [m for m in kept if m["ts"] == ts or m.get("thread_ts") == ts]
+        if not thread:
+            return {"ok": False, "error": "thread_not_found"}
+        shown = [self._shown(m, body) for m in thread]
+        return {"ok": True, "messages": shown, "has_more": False, "response_metadata": {}}
+
+    def _list(self) -> dict[str, Any]:
+        with self.lock:
+            named = list(self.channel_ids.items())
+        channels = [
+            {"id": cid, "name": name.lstrip("#"), "is_channel": True} for name, cid in named
+        ]
+        return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
 
     def _ok(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -145,15 +246,10 @@ class FakeSlack:
                 "url": "https://example.slack.com/",
             }
         if method == "chat.postMessage":
-            channel = self._channel(body.get("channel", ""))
-            if channel.startswith(("U", "W")):
-                channel = "D" + channel[1:]
-            return {
-                "ok": True,
-                "channel": channel,
-                "ts": self.next_ts(),
-                "message": {"text": body.get("text", "")},
-            }
+            return self._post(body)
+        kept = self._from_messages(method, body)
+        if kept is not None:
+            return kept
         if method == "chat.update":
             return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
         if method == "chat.postEphemeral":
@@ -185,6 +281,26 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             return self._complete_upload(body)
         return {"ok": True}
+
+    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(body.get("channel", ""))
+        if channel.startswith(("U", "W")):
+            channel = "D" + channel[1:]
+        ts = self.next_ts()
+        self._keep(channel, ts, body)
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text", "")}}
+
+    def _from_messages(self, method: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The methods answered from the kept messages and named channels (None: not one)."""
+        if method == "conversations.history":
+            return self._history(body)
+        if method == "conversations.replies":
+            return self._replies(body)
+        if method == "conversations.list":
+            return self._list()
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_mode_url}
+        return None
 
     def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
         """Step 1 of files_upload_v2: a file id and where to POST its bytes."""
