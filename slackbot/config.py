@@ -232,9 +232,8 @@ def load_store_settings(
     return StoreSettings(_database_url(env), _playbooks_path(env), _retention_days(env))
 
 
-def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
-    """Validate the environment into Settings; `.env` fills only variables not already set."""
-    env = _environment(env, dotenv)
+def _slack_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Tokens, mode and signing secret: what it takes to talk to Slack, checked together."""
     bot_token = _require(env, "SLACK_BOT_TOKEN", "copy the Bot User OAuth Token (xoxb-…) into .env")
     if not bot_token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
@@ -260,10 +259,15 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         if mode == "http"
         else _get(env, "SLACK_SIGNING_SECRET") or ""
     )
+    return {
+        "slack_bot_token": bot_token,
+        "slack_signing_secret": signing_secret,
+        "slack_app_token": app_token,
+        "slack_mode": mode,
+    }
 
-    database_url = _database_url(env)
-    playbooks_path = _playbooks_path(env)
 
+def _scheduler_interval(env: Mapping[str, str]) -> float:
     raw_interval = _get(env, "SCHEDULER_INTERVAL_SECONDS") or "60"
     try:
         interval = float(raw_interval)
@@ -273,7 +277,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         ) from None
     if not 0.1 <= interval <= 3600:
         raise ConfigError("SCHEDULER_INTERVAL_SECONDS is out of range: use 0.1–3600")
+    return interval
 
+
+def _smtp_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The mail server vendor emails leave through, and their From address."""
     smtp_security = (_get(env, "SMTP_SECURITY") or "starttls").lower()
     if smtp_security not in ("none", "starttls", "ssl"):
         raise ConfigError(
@@ -291,37 +299,57 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         raise ConfigError("EMAIL_FROM is not set: SMTP_HOST needs a From address for vendor emails")
     if email_from and ("@" not in email_from or any(c in email_from for c in "\r\n")):
         raise ConfigError(f"EMAIL_FROM={email_from!r} is not an email address")
+    return {
+        "smtp_host": smtp_host,
+        "smtp_port": smtp_port,
+        "smtp_username": smtp_username,
+        "smtp_password": smtp_password,
+        "smtp_security": smtp_security,
+        "email_from": email_from,
+    }
 
+
+def _log_level(env: Mapping[str, str]) -> str:
     log_level = (_get(env, "LOG_LEVEL") or "INFO").upper()
     if log_level not in logging.getLevelNamesMapping():
         raise ConfigError(
             f"LOG_LEVEL={log_level!r} is not valid: use DEBUG, INFO, WARNING or ERROR"
         )
+    return log_level
 
+
+def _pagerduty_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "pagerduty_routing_key": _get(env, "PAGERDUTY_ROUTING_KEY"),
+        "pagerduty_events_url": _url(
+            env, "PAGERDUTY_EVENTS_URL", DEFAULT_PAGERDUTY_EVENTS_URL, trailing_slash=False
+        ),
+        "pagerduty_api_key": _get(env, "PAGERDUTY_API_KEY"),
+        "pagerduty_api_url": _url(
+            env, "PAGERDUTY_API_URL", DEFAULT_PAGERDUTY_API_URL, trailing_slash=False
+        ),
+    }
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Validate the environment into Settings; `.env` fills only variables not already set."""
+    env = _environment(env, dotenv)
+    # Checked in this order, so that the first problem reported is the same as it always was.
+    slack = _slack_settings(env)
+    database_url = _database_url(env)
+    playbooks_path = _playbooks_path(env)
+    interval = _scheduler_interval(env)
+    smtp = _smtp_settings(env)
+    log_level = _log_level(env)
     return Settings(
-        slack_bot_token=bot_token,
-        slack_signing_secret=signing_secret,
-        slack_app_token=app_token,
-        slack_mode=mode,
+        **slack,
         slack_api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL, trailing_slash=True),
         port=_int(env, "PORT", 3000, 1, 65535),
         database_url=database_url,
         playbooks_path=playbooks_path,
         scheduler_interval_seconds=interval,
-        smtp_host=smtp_host,
-        smtp_port=smtp_port,
-        smtp_username=smtp_username,
-        smtp_password=smtp_password,
-        smtp_security=smtp_security,
-        email_from=email_from,
-        pagerduty_routing_key=_get(env, "PAGERDUTY_ROUTING_KEY"),
-        pagerduty_events_url=_url(
-            env, "PAGERDUTY_EVENTS_URL", DEFAULT_PAGERDUTY_EVENTS_URL, trailing_slash=False
-        ),
-        pagerduty_api_key=_get(env, "PAGERDUTY_API_KEY"),
-        pagerduty_api_url=_url(
-            env, "PAGERDUTY_API_URL", DEFAULT_PAGERDUTY_API_URL, trailing_slash=False
-        ),
+        **smtp,
+        **_pagerduty_settings(env),
         log_level=log_level,
         weekly_report_channel=_get(env, "WEEKLY_REPORT_CHANNEL"),
         **_imap_settings(env),

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from slackbot.app import build_app
 from slackbot.config import Settings, load_settings
 from slackbot.domain.clock import FixedClock
+from slackbot.server import create_server, stop_server
 from slackbot.services import Services
 from slackbot.wiring import build_services
 from storage.db import make_engine
@@ -40,8 +41,6 @@ def _postgres_engine(base_url: str) -> tuple[Engine, Callable[[], None]]:
     admin = make_engine(base_url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    from sqlalchemy import create_engine
-
     engine = create_engine(
         base_url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=10, max_overflow=10
     )
@@ -111,8 +110,6 @@ class Bot:
 
     def stop(self) -> None:
         """Stop serving (the database stays); stopping twice is harmless."""
-        from slackbot.server import stop_server
-
         stop_server(self.server)
         self.thread.join(timeout=5)
         # Let listener work that is still delivering finish before the database goes away.
@@ -122,8 +119,6 @@ class Bot:
 @pytest.fixture
 def make_bot(fake_slack, database, clock) -> Iterator[Callable[..., Bot]]:
     """Start a bot (call again to 'restart' it on the same database); env overrides as kwargs."""
-    from slackbot.server import create_server
-
     url, engine = database
     bots: list[Bot] = []
 

@@ -67,53 +67,74 @@ def _text(raw: Any) -> str:
     return str(raw).strip()
 
 
-def _check_field(spec: IntakeField, raw: Any, now: datetime) -> tuple[Any, str | None]:
-    """Clean one playbook field; return (value, error)."""
-    kind = spec.kind
-    if kind is FieldKind.PEOPLE:
-        users = [str(user) for user in (raw or []) if user]
-        if spec.required and not users:
-            return users, f"Pick at least one person for “{spec.label}”."
-        return users, None
-    if kind is FieldKind.FILE:
-        files = [dict(item) for item in (raw or []) if isinstance(item, dict) and item.get("id")]
-        if spec.required and not files:
-            return files, f"Attach at least one file for “{spec.label}”."
-        return files, None
-    if kind is FieldKind.DATETIME:
-        if raw in (None, ""):
-            return None, (f"“{spec.label}” is required." if spec.required else None)
-        try:
-            when = datetime.fromtimestamp(int(raw), tz=UTC)
-        except (TypeError, ValueError, OverflowError):
-            return None, "Pick a date and time."
-        if when > now + FUTURE_TOLERANCE:
-            return None, "That time is in the future: give when the problem actually happened."
-        return when.isoformat(), None
+def _required(spec: IntakeField) -> str | None:
+    return f"“{spec.label}” is required." if spec.required else None
 
-    value = _text(raw)
-    if not value:
-        return None, (f"“{spec.label}” is required." if spec.required else None)
-    if len(value) > spec.limit:
-        return None, f"Keep this under {spec.limit} characters (it has {len(value)})."
+
+def _check_people(spec: IntakeField, raw: Any) -> tuple[Any, str | None]:
+    users = [str(user) for user in (raw or []) if user]
+    if spec.required and not users:
+        return users, f"Pick at least one person for “{spec.label}”."
+    return users, None
+
+
+def _check_files(spec: IntakeField, raw: Any) -> tuple[Any, str | None]:
+    files = [dict(item) for item in (raw or []) if isinstance(item, dict) and item.get("id")]
+    if spec.required and not files:
+        return files, f"Attach at least one file for “{spec.label}”."
+    return files, None
+
+
+def _check_datetime(spec: IntakeField, raw: Any, now: datetime) -> tuple[Any, str | None]:
+    if raw in (None, ""):
+        return None, _required(spec)
+    try:
+        when = datetime.fromtimestamp(int(raw), tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None, "Pick a date and time."
+    if when > now + FUTURE_TOLERANCE:
+        return None, "That time is in the future: give when the problem actually happened."
+    return when.isoformat(), None
+
+
+def _kind_error(spec: IntakeField, value: str) -> str | None:
+    """What is wrong with a typed value for its kind (an email, a phone number, …), if anything."""
+    kind = spec.kind
     if kind is FieldKind.EMAIL and not is_email(value):
-        return None, f"“{value[:60]}” is not an email address, e.g. name@example.com"
+        return f"“{value[:60]}” is not an email address, e.g. name@example.com"
     if kind is FieldKind.PHONE:
-        error = phone_error(value)
-        if error:
-            return None, error
+        return phone_error(value)
     if kind is FieldKind.TIMEZONE:
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            return None, "Pick a time zone from the list."
+            return "Pick a time zone from the list."
     if kind is FieldKind.CHOICE and value not in spec.choices:
-        return None, "Pick one of the options."
-    if spec.checks_pii:
-        error = pii_error(value)
-        if error:
-            return None, error
+        return "Pick one of the options."
+    return None
+
+
+def _check_text(spec: IntakeField, raw: Any) -> tuple[Any, str | None]:
+    value = _text(raw)
+    if not value:
+        return None, _required(spec)
+    if len(value) > spec.limit:
+        return None, f"Keep this under {spec.limit} characters (it has {len(value)})."
+    error = _kind_error(spec, value) or (pii_error(value) if spec.checks_pii else None)
+    if error:
+        return None, error
     return value, None
+
+
+def _check_field(spec: IntakeField, raw: Any, now: datetime) -> tuple[Any, str | None]:
+    """Clean one playbook field; return (value, error)."""
+    if spec.kind is FieldKind.PEOPLE:
+        return _check_people(spec, raw)
+    if spec.kind is FieldKind.FILE:
+        return _check_files(spec, raw)
+    if spec.kind is FieldKind.DATETIME:
+        return _check_datetime(spec, raw, now)
+    return _check_text(spec, raw)
 
 
 def validate_intake(playbook: Playbook, raw: dict[str, Any], now: datetime) -> IntakeResult:

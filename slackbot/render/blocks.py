@@ -64,6 +64,56 @@ def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool
     return block
 
 
+def _text(max_length: int, placeholder: str) -> dict[str, Any]:
+    return {
+        "type": "plain_text_input",
+        "action_id": VALUE,
+        "max_length": max_length,
+        "placeholder": _plain(placeholder, 150),
+    }
+
+
+def _select(options: list[dict[str, Any]], *, initial: int | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "static_select", "action_id": VALUE, "options": options}
+    if initial is not None:
+        element["initial_option"] = options[initial]
+    return element
+
+
+def _common_inputs(playbook: Playbook) -> list[dict[str, Any]]:
+    """The fields every intake form has, whatever the playbook."""
+    tiers = [_option(f"{t.tier}: {t.name}", str(t.tier)) for t in playbook.tiers]
+    return [
+        _input(
+            field_block_id("summary"),
+            "Summary",
+            _text(SUMMARY_LIMIT, "What is blocked, in one line"),
+            optional=False,
+            hint="Shown on the case's root message. No personal or health details.",
+        ),
+        _input(
+            field_block_id("internal_ticket"),
+            "Our ticket number",
+            _text(64, "e.g. XQ123"),
+            optional=False,
+        ),
+        _input(
+            field_block_id("category"),
+            "Category",
+            _select([_option(c.label, c.id) for c in playbook.categories]),
+            optional=False,
+            hint="Access and enrolment blockers are worked first.",
+        ),
+        _input(field_block_id("tier"), "Tier", _select(tiers, initial=0), optional=False),
+        _input(
+            field_block_id("requester_type"),
+            "Who is affected",
+            _select([_option(r, r) for r in playbook.requester_types]),
+            optional=False,
+        ),
+    ]
+
+
 def build_intake_modal(playbook: Playbook, *, origin_channel: str) -> dict[str, Any]:
     """The intake form: common fields, then exactly what this playbook's receiver requires."""
     blocks: list[dict[str, Any]] = [
@@ -75,64 +125,7 @@ def build_intake_modal(playbook: Playbook, *, origin_channel: str) -> dict[str, 
             },
         },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": ESCALATION_DEFINITION}]},
-        _input(
-            field_block_id("summary"),
-            "Summary",
-            {
-                "type": "plain_text_input",
-                "action_id": VALUE,
-                "max_length": SUMMARY_LIMIT,
-                "placeholder": _plain("What is blocked, in one line", 150),
-            },
-            optional=False,
-            hint="Shown on the case's root message. No personal or health details.",
-        ),
-        _input(
-            field_block_id("internal_ticket"),
-            "Our ticket number",
-            {
-                "type": "plain_text_input",
-                "action_id": VALUE,
-                "max_length": 64,
-                "placeholder": _plain("e.g. XQ123", 150),
-            },
-            optional=False,
-        ),
-        _input(
-            field_block_id("category"),
-            "Category",
-            {
-                "type": "static_select",
-                "action_id": VALUE,
-                "options": [_option(c.label, c.id) for c in playbook.categories],
-            },
-            optional=False,
-            hint="Access and enrolment blockers are worked first.",
-        ),
-        _input(
-            field_block_id("tier"),
-            "Tier",
-            {
-                "type": "static_select",
-                "action_id": VALUE,
-                "options": [_option(f"{t.tier}: {t.name}", str(t.tier)) for t in playbook.tiers],
-                "initial_option": _option(
-                    f"{playbook.tiers[0].tier}: {playbook.tiers[0].name}",
-                    str(playbook.tiers[0].tier),
-                ),
-            },
-            optional=False,
-        ),
-        _input(
-            field_block_id("requester_type"),
-            "Who is affected",
-            {
-                "type": "static_select",
-                "action_id": VALUE,
-                "options": [_option(r, r) for r in playbook.requester_types],
-            },
-            optional=False,
-        ),
+        *_common_inputs(playbook),
     ]
     for spec in playbook.fields:
         blocks.append(
@@ -397,21 +390,3 @@ def _purpose_label(value: object) -> str:
         return Purpose(str(value)).label
     except ValueError:
         return str(value).replace("_", " ")
-
-
-def build_home(cases: Sequence[Case], playbooks: Playbooks) -> dict[str, Any]:
-    """The App Home tab: the viewer's open cases."""
-    return {
-        "type": "home",
-        "blocks": [
-            {"type": "header", "text": _plain("Escalations", 150)},
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": build_case_list(cases, playbooks, heading="Your open cases")[:3000],
-                },
-            },
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": ESCALATION_DEFINITION}]},
-        ],
-    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from slackbot.domain.cases import CaseStatus
-from slackbot.domain.playbooks import REACTION_ACTIONS, load_playbooks
+from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH, REACTION_ACTIONS, load_playbooks
 from slackbot.domain.status_machine import (
     Action,
     CaseState,
@@ -14,6 +14,7 @@ from slackbot.domain.status_machine import (
     allowed_actions,
     apply,
     authorise,
+    parse_action,
     responders_for,
     undo,
 )
@@ -199,8 +200,6 @@ def test_allowed_actions_follow_the_table_and_tiers():
 
 @pytest.fixture(scope="module")
 def playbooks():
-    from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH
-
     return load_playbooks(DEFAULT_PLAYBOOKS_PATH)
 
 
@@ -221,8 +220,6 @@ def test_only_members_may_act():
 
 
 def test_typed_words_name_actions():
-    from slackbot.domain.status_machine import parse_action
-
     assert parse_action("Resolve") is A.RESOLVE
     assert parse_action("escalate") is A.ESCALATE_TIER
     assert parse_action("wait-on-vendor") is A.WAIT_ON_VENDOR

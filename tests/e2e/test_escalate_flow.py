@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from slackbot.render.blocks import build_intake_modal
+from slackbot.usecases.report_delivery import post_weekly_report
 from storage.models import Case, CaseEvent, CaseMessage
 from tests.support.forms import idv_values
 from tests.support.signed import view_submission
@@ -159,10 +161,6 @@ def test_list_and_show_find_the_case(bot, fake_slack):
 
 
 def test_stats_count_the_week_and_the_weekly_post_goes_out_once(make_bot, fake_slack, clock):
-    from datetime import timedelta
-
-    from slackbot.usecases.report_delivery import post_weekly_report
-
     bot = make_bot(WEEKLY_REPORT_CHANNEL="#support-leads")
     _open_idv_case(bot, fake_slack)
     fake_slack.wait_for("chat.postMessage", 2)

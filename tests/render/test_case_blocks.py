@@ -9,7 +9,7 @@ from slackbot.domain.cases import CaseStatus
 from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH, load_playbooks
 from slackbot.domain.status_machine import Action, CaseState, Transition, apply
 from slackbot.domain.updates import Update
-from slackbot.render.blocks import build_root_message, parse_view_state
+from slackbot.render.blocks import build_root_message, describe_event, parse_view_state
 from slackbot.render.case_blocks import (
     BUTTON_ACTIONS,
     build_add_update_modal,
@@ -21,7 +21,7 @@ from slackbot.render.case_blocks import (
     build_update_note,
 )
 from slackbot.render.ids import CaseAction, CaseView
-from storage.models import Case
+from storage.models import Case, CaseEvent
 
 NOW = datetime(2026, 11, 18, 17, 0, tzinfo=UTC)
 PLAYBOOKS = load_playbooks(DEFAULT_PLAYBOOKS_PATH)
@@ -136,11 +136,6 @@ def test_denial_says_nothing_changed():
 
 
 def test_history_lines_say_what_was_said():
-    from datetime import UTC, datetime
-
-    from slackbot.render.blocks import describe_event
-    from storage.models import CaseEvent
-
     def said(kind: str, via: str, **detail) -> str:
         at = datetime(2026, 11, 18, tzinfo=UTC)
         return describe_event(
