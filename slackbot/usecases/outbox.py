@@ -1,37 +1,63 @@
 """The outbox: every outbound side effect is recorded before it is attempted, then delivered.
 
 A use case calls `enqueue()` inside its own transaction, so the side effect exists exactly when
-the change that caused it does. After commit, `kick()` delivers what is due in the calling
-thread (Bolt runs listeners after the ack, so this never delays Slack's 3-second answer); the
-scheduler calls `deliver_due()` on every tick to retry what failed, including after a restart.
+the change that caused it does. After commit, `kick()` delivers what is due (in the calling
+thread; in a listener, once its Slack request is marked done); the scheduler calls
+`deliver_due()` on every tick to retry what failed, including after a restart.
 
 Each item is claimed with a guarded UPDATE (state and lease checked in the WHERE clause) before
-it is performed, so two threads or two processes never perform the same item.
+it is performed, so two threads or two processes never perform the same item at once. The
+lease is short (30 s) and renewed while the item is performed, so work a dead process had in
+hand resumes within a minute. What a performer may say:
+
+- it returns: done. Recording that is retried through database errors (with short backoff,
+  for a bounded time): the side effect happened and must not be performed again;
+- `RetryLater`: it did not happen; try again after a backoff. With `count=False` the item waits
+  on another item of its case (a thread reply on its root message) and is released as soon as
+  an item of its case is done, not at the next tick;
+- `PermanentFailure`: it did not happen and never will;
+- any other exception (a timeout, a dropped connection): nobody knows whether it happened. The
+  item is retried and marked uncertain, as is an item taken over after its lease ran out:
+  `may_have_happened(item)` tells the performer to look before doing it again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, select
 
 from slackbot.domain.clock import Clock
+from slackbot.domain.vocabulary import OutboxState
 from slackbot.effects import PermanentFailure, RetryLater, backoff
+from slackbot.usecases import turns
+from slackbot.usecases.leases import Renewer
+from slackbot.usecases.outbox_waits import WAITING, release_waiters, waiting_on_nothing
 from storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=30)
+#: Wall-clock seconds between renewals of the leases of items being performed: three per lease.
+RENEW_EVERY = 10.0
 #: After this many attempts a transiently failing item is given up as failed.
 MAX_ATTEMPTS = 50
+#: How long recording a performed item as done is retried while the database does not answer.
+DONE_RETRY_SECONDS = 120.0
+#: In `result` of an unfinished item: an earlier attempt may have taken effect.
+UNCERTAIN = "uncertain"
+#: Within one delivery pass an item is tried again (released by a done item) at most this often.
+TRIES_PER_PASS = 3
 
 
 Perform = Callable[[OutboxItem], dict[str, Any] | None]
@@ -46,6 +72,26 @@ class Handler:
     perform: Perform
     on_done: OnDone | None = None
     on_failed: OnFailed | None = None
+
+
+@dataclass
+class _Attempt:
+    """What one attempt came to: performed or not, and which items may go again now."""
+
+    performed: bool = False
+    again: list[int] = field(default_factory=list)
+
+
+def may_have_happened(item: OutboxItem) -> bool:
+    """Whether an earlier attempt at `item` may have taken effect: look before doing it again."""
+    return bool((item.result or {}).get(UNCERTAIN))
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Whether `exc` says the database did not answer (as opposed to refusing what we asked)."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def enqueue(
@@ -85,6 +131,18 @@ def enqueue(
     return item
 
 
+def _due(now: datetime):
+    """Pending and due, or in flight with a lease that ran out."""
+    return or_(
+        and_(OutboxItem.state == OutboxState.PENDING, OutboxItem.next_attempt_at <= now),
+        _lease_ran_out(now),
+    )
+
+
+def _lease_ran_out(now: datetime):
+    return and_(OutboxItem.state == OutboxState.IN_FLIGHT, OutboxItem.lease_until < now)
+
+
 class Outbox:
     """Delivers recorded side effects through the handler registered for their kind."""
 
@@ -93,6 +151,7 @@ class Outbox:
         self.clock = clock
         self._handlers: dict[str, Handler] = {}
         self._stopping = threading.Event()
+        self._leases = Renewer(self._renew, every=RENEW_EVERY, name="outbox-leases")
 
     def register(
         self,
@@ -110,7 +169,15 @@ class Outbox:
         self._stopping.set()
 
     def kick(self) -> None:
-        """Deliver what is due now, in this thread; never raises (the scheduler retries)."""
+        """Deliver what is due now; never raises (the scheduler retries).
+
+        In a listener, delivery waits until its Slack request is marked done (so a crash while
+        posting never replays the request), then runs in the same thread.
+        """
+        if not turns.after_turn(self._kick_now):
+            self._kick_now()
+
+    def _kick_now(self) -> None:
         try:
             self.deliver_due()
         except Exception:
@@ -119,21 +186,14 @@ class Outbox:
     def deliver_due(self, limit: int = 200) -> int:
         """Claim and perform due items in order; return how many were performed successfully."""
         delivered = 0
-        # Items left pending by this pass (waiting on another) are not retried in the same pass.
+        # An item tried in this pass is not tried again in it, unless a done item released it.
         seen: set[int] = set()
+        tries: Counter[int] = Counter()
         while not self._stopping.is_set():
             now = self.clock.now()
             with Session(self.engine) as session:
                 ids = session.exec(
-                    select(OutboxItem.id)
-                    .where(
-                        or_(
-                            and_(OutboxItem.state == "pending", OutboxItem.next_attempt_at <= now),
-                            and_(OutboxItem.state == "in_flight", OutboxItem.lease_until < now),
-                        )
-                    )
-                    .order_by(OutboxItem.id)
-                    .limit(limit)
+                    select(OutboxItem.id).where(_due(now)).order_by(OutboxItem.id).limit(limit)
                 ).all()
             ids = [item_id for item_id in ids if item_id not in seen]
             if not ids:
@@ -142,8 +202,10 @@ class Outbox:
                 if self._stopping.is_set():
                     return delivered
                 seen.add(item_id)
-                if self._deliver_one(item_id):
-                    delivered += 1
+                tries[item_id] += 1
+                attempt = self._deliver_one(item_id)
+                delivered += attempt.performed
+                seen.difference_update(i for i in attempt.again if tries[i] < TRIES_PER_PASS)
             if len(seen) >= limit:
                 return delivered
         return delivered
@@ -151,52 +213,99 @@ class Outbox:
     def _claim(self, item_id: int) -> OutboxItem | None:
         now = self.clock.now()
         with Session(self.engine, expire_on_commit=False) as session:
-            result = session.execute(
+            taken_over = session.execute(
                 update(OutboxItem)
-                .where(OutboxItem.id == item_id)
-                .where(
-                    or_(
-                        and_(OutboxItem.state == "pending", OutboxItem.next_attempt_at <= now),
-                        and_(OutboxItem.state == "in_flight", OutboxItem.lease_until < now),
+                .where(OutboxItem.id == item_id, _lease_ran_out(now))
+                .values(lease_until=now + LEASE, result={UNCERTAIN: True})
+            ).rowcount
+            claimed = (
+                taken_over
+                or session.execute(
+                    update(OutboxItem)
+                    .where(
+                        OutboxItem.id == item_id,
+                        OutboxItem.state == OutboxState.PENDING,
+                        OutboxItem.next_attempt_at <= now,
                     )
-                )
-                .values(state="in_flight", lease_until=now + LEASE)
+                    .values(state=OutboxState.IN_FLIGHT, lease_until=now + LEASE)
+                ).rowcount
             )
             session.commit()
-            if result.rowcount != 1:
+            if claimed != 1:
                 return None
-            return session.get(OutboxItem, item_id)
+            item = session.get(OutboxItem, item_id)
+        if taken_over:
+            log.warning(
+                "outbox item %s (%s): its lease ran out; taking it over", item_id, item.kind
+            )
+        return item
 
-    def _deliver_one(self, item_id: int) -> bool:
+    def _renew(self, item_ids: list[int]) -> None:
+        now = self.clock.now()
+        with Session(self.engine) as session:
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(item_ids), OutboxItem.state == OutboxState.IN_FLIGHT)
+                .values(lease_until=now + LEASE)
+            )
+            session.commit()
+
+    def _deliver_one(self, item_id: int) -> _Attempt:
         item = self._claim(item_id)
         if item is None:
-            return False
+            return _Attempt()
         handler = self._handlers.get(item.kind)
         if handler is None:
             self._finish(item, error=f"no handler for outbox kind {item.kind!r}", retry=None)
-            return False
-        try:
-            result = handler.perform(item) or {}
-        except RetryLater as exc:
-            after = exc.after if exc.after is not None else backoff(item.attempts + 1)
-            self._finish(item, error=exc.reason, retry=after, count=exc.count)
-            return False
-        except PermanentFailure as exc:
-            log.warning("outbox item %s (%s) failed for good: %s", item.id, item.kind, exc.reason)
-            self._finish(item, error=exc.reason, retry=None, handler=handler)
-            return False
-        except Exception as exc:  # transient until proven otherwise
-            log.warning("outbox item %s (%s) failed, will retry: %r", item.id, item.kind, exc)
-            self._finish(item, error=repr(exc)[:2000], retry=backoff(item.attempts + 1))
-            return False
-        self._done(item, result, handler)
-        return True
+            return _Attempt()
+        with self._leases.holding(item.id):
+            try:
+                result = handler.perform(item) or {}
+            except RetryLater as exc:
+                after = exc.after if exc.after is not None else backoff(item.attempts + 1)
+                return self._finish(item, error=exc.reason, retry=after, count=exc.count)
+            except PermanentFailure as exc:
+                log.warning(
+                    "outbox item %s (%s) failed for good: %s", item.id, item.kind, exc.reason
+                )
+                return self._finish(item, error=exc.reason, retry=None, handler=handler)
+            except Exception as exc:  # transient until proven otherwise, and maybe done
+                log.warning("outbox item %s (%s) failed, will retry: %r", item.id, item.kind, exc)
+                retry = backoff(item.attempts + 1)
+                return self._finish(item, error=repr(exc)[:2000], retry=retry, uncertain=True)
+            self._done(item, result, handler)
+        return _Attempt(performed=True, again=release_waiters(self.engine, item, self.clock.now()))
 
     def _done(self, item: OutboxItem, result: dict[str, Any], handler: Handler) -> None:
+        """Record that the item was performed; through database errors, never performing again."""
+        give_up_at = time.monotonic() + DONE_RETRY_SECONDS
+        pause = 0.05
+        while True:
+            try:
+                self._record_done(item, result, handler)
+                return
+            except Exception as exc:
+                if not is_database_error(exc) or time.monotonic() >= give_up_at:
+                    raise
+                log.warning(
+                    "outbox item %s (%s) was performed; the database did not take that (%s): "
+                    "trying again in %.2f s",
+                    item.id,
+                    item.kind,
+                    type(exc).__name__,
+                    pause,
+                )
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+
+    def _record_done(self, item: OutboxItem, result: dict[str, Any], handler: Handler) -> None:
         now = self.clock.now()
         with Session(self.engine, expire_on_commit=False) as session:
             row = session.get(OutboxItem, item.id)
-            row.state = "done"
+            if row.state == OutboxState.DONE:
+                log.warning("outbox item %s (%s) was done already", item.id, item.kind)
+                return
+            row.state = OutboxState.DONE
             row.done_at = now
             row.lease_until = None
             row.attempts += 1
@@ -213,24 +322,30 @@ class Outbox:
         error: str,
         retry: timedelta | None,
         count: bool = True,
+        uncertain: bool = False,
         handler: Handler | None = None,
-    ) -> None:
+    ) -> _Attempt:
         now = self.clock.now()
         with Session(self.engine, expire_on_commit=False) as session:
             row = session.get(OutboxItem, item.id)
             if count:
                 row.attempts += 1
-            row.last_error = error[:2000]
+            row.last_error = (error if count else WAITING + error)[:2000]
             row.lease_until = None
+            if uncertain:
+                row.result = {**(row.result or {}), UNCERTAIN: True}
             give_up = retry is None or row.attempts >= MAX_ATTEMPTS
             if give_up:
-                row.state = "failed"
+                row.state = OutboxState.FAILED
                 row.done_at = now
                 if handler is None:
                     handler = self._handlers.get(row.kind)
                 if handler is not None and handler.on_failed is not None:
                     handler.on_failed(session, row, error)
             else:
-                row.state = "pending"
+                row.state = OutboxState.PENDING
                 row.next_attempt_at = now + retry
             session.commit()
+        if not count and not give_up and waiting_on_nothing(self.engine, item, now):
+            return _Attempt(again=[item.id])
+        return _Attempt()

@@ -1,0 +1,92 @@
+"""Outbox items that wait on another item of their case (RetryLater with count=False: a thread
+reply waiting for its root message), and their release as soon as that item is done.
+
+A waiting item is pending with `last_error` starting with `WAITING`. Items of a case only ever
+wait on earlier items of the same case (the root message is queued before anything in its
+thread), which is what `waiting_on_nothing` checks.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from slackbot.domain.vocabulary import OutboxState
+from storage.models import OutboxItem
+
+log = logging.getLogger(__name__)
+
+#: `last_error` of an item waiting on another item of its case.
+WAITING = "waiting: "
+
+
+def release_waiters(engine: Engine, item: OutboxItem, now: datetime) -> list[int]:
+    """Make the items of `item`'s case that wait due now (it may be what they waited for);
+    their ids. Called in a transaction after the one that marked `item` done."""
+    if item.case_id is None:
+        return []
+    try:
+        with Session(engine) as session:
+            waiting = list(
+                session.exec(
+                    select(OutboxItem.id).where(
+                        OutboxItem.case_id == item.case_id,
+                        OutboxItem.state == OutboxState.PENDING,
+                        OutboxItem.last_error.startswith(WAITING),
+                    )
+                ).all()
+            )
+            if waiting:
+                session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id.in_(waiting), OutboxItem.state == OutboxState.PENDING)
+                    .values(next_attempt_at=now)
+                )
+                session.commit()
+    except Exception as exc:  # they go out at the next tick instead
+        log.warning("could not release the items waiting on outbox item %s: %r", item.id, exc)
+        return []
+    return waiting
+
+
+def waiting_on_nothing(engine: Engine, item: OutboxItem, now: datetime) -> bool:
+    """After `item` was marked waiting: if nothing earlier of its case is unfinished, what it
+    waits for was done meanwhile and its release missed it; make it due now (True).
+
+    The done side commits, then releases; the waiting side commits the wait, then checks. One of
+    the two always sees the other, so no waiter is left for the next tick.
+    """
+    if item.case_id is None:
+        return False
+    with Session(engine) as session:
+        blocking = session.exec(
+            select(OutboxItem.id)
+            .where(
+                OutboxItem.case_id == item.case_id,
+                OutboxItem.id < item.id,
+                or_(
+                    OutboxItem.state == OutboxState.IN_FLIGHT,
+                    and_(
+                        OutboxItem.state == OutboxState.PENDING,
+                        or_(
+                            OutboxItem.last_error.is_(None),
+                            ~OutboxItem.last_error.startswith(WAITING),
+                        ),
+                    ),
+                ),
+            )
+            .limit(1)
+        ).first()
+        if blocking is not None:
+            return False
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == item.id, OutboxItem.state == OutboxState.PENDING)
+            .values(next_attempt_at=now)
+        )
+        session.commit()
+    return True

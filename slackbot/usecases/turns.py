@@ -1,0 +1,115 @@
+"""A turn: the handling of one recorded Slack request, from its listener to the last piece of
+work that listener handed on, and what runs once it is over.
+
+The inbox (slackbot.usecases.inbox) opens a turn around a listener. Work the listener submits
+to the listener executor (`/escalate move` answers first, then moves) belongs to the same turn:
+`TurnExecutor` carries the turn into it, and the turn ends when the listener and all of that
+work have ended. Then the request is marked done, and only then does what was deferred to the
+end of the turn run (`after_turn`: the outbox's delivery), so that a crash while posting to
+Slack never makes the request look unfinished.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_current: contextvars.ContextVar[Turn | None] = contextvars.ContextVar("turn", default=None)
+
+
+class Turn:
+    """One request's handling: open while its listener or work it handed on is running."""
+
+    def __init__(self, key: str, finish: Callable[[bool], None]) -> None:
+        self.key = key
+        self._finish = finish
+        self._open = 1
+        self._ok = True
+        self._after: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    def hold(self) -> None:
+        """One more piece of work belongs to the turn."""
+        with self._lock:
+            self._open += 1
+
+    def release(self, ok: bool) -> None:
+        """A piece of work ended (`ok`: without an error); the last one finishes the turn."""
+        with self._lock:
+            self._ok = self._ok and ok
+            self._open -= 1
+            if self._open > 0:
+                return
+            ok, after, self._after = self._ok, self._after, []
+        try:
+            self._finish(ok)
+        except Exception:
+            log.exception("could not finish the turn of %s", self.key)
+        for fn in after:
+            fn()
+
+    def after(self, fn: Callable[[], None]) -> None:
+        """Run `fn` once the turn is over (now, if it is)."""
+        with self._lock:
+            if self._open > 0:
+                self._after.append(fn)
+                return
+        fn()
+
+
+def current() -> Turn | None:
+    """The turn this thread works for, if any."""
+    return _current.get()
+
+
+def enter(turn: Turn) -> contextvars.Token:
+    """Make `turn` this thread's (until `leave`)."""
+    return _current.set(turn)
+
+
+def leave(token: contextvars.Token) -> None:
+    """Undo `enter`."""
+    _current.reset(token)
+
+
+def after_turn(fn: Callable[[], None]) -> bool:
+    """Defer `fn` to the end of the current turn; False (and nothing done) outside any turn."""
+    turn = _current.get()
+    if turn is None:
+        return False
+    turn.after(fn)
+    return True
+
+
+class TurnExecutor(ThreadPoolExecutor):
+    """The listener executor: what is submitted during a turn belongs to it.
+
+    Work cancelled before it started (shutdown) never releases its turn: the request stays
+    unfinished, and the inbox replays it.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        """Run `fn` on a worker, in the submitter's turn if it has one."""
+        turn = _current.get()
+        if turn is None:
+            return super().submit(fn, *args, **kwargs)
+        turn.hold()
+        context = contextvars.copy_context()
+
+        def run() -> Any:
+            ok = False
+            try:
+                result = context.run(fn, *args, **kwargs)
+                ok = True
+                return result
+            finally:
+                turn.release(ok)
+
+        # Refused (shut down): the turn stays held, the request unfinished, and it is replayed.
+        return super().submit(run)
