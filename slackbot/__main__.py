@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     # request headers: keep them at INFO or above whatever LOG_LEVEL says.
     for noisy in ("slack_sdk", "slack_bolt", "urllib3", "pypd"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
+    # APScheduler logs every run of every job at INFO; a failing job still logs at ERROR.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
     from slackbot.app import build_app
     from slackbot.scheduler import build_scheduler
     from slackbot.services import build_services

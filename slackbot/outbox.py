@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from slackbot.domain.clock import Clock
+from storage.db import writer
 from storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ class Outbox:
 
     def _claim(self, item_id: int) -> OutboxItem | None:
         now = self.clock.now()
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(writer(self.engine), expire_on_commit=False) as session:
             result = session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == item_id)
@@ -211,7 +212,7 @@ class Outbox:
 
     def _done(self, item: OutboxItem, result: dict[str, Any], handler: Handler) -> None:
         now = self.clock.now()
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(writer(self.engine), expire_on_commit=False) as session:
             row = session.get(OutboxItem, item.id)
             row.state = "done"
             row.done_at = now
@@ -233,7 +234,7 @@ class Outbox:
         handler: Handler | None = None,
     ) -> None:
         now = self.clock.now()
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(writer(self.engine), expire_on_commit=False) as session:
             row = session.get(OutboxItem, item.id)
             if count:
                 row.attempts += 1

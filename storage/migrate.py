@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
+from storage.db import writer
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -22,6 +24,7 @@ def alembic_config(url: str) -> Config:
 def upgrade(engine: Engine) -> None:
     """Bring the database at `engine` to the newest schema."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    # A writer: two instances starting at once migrate one after the other.
+    with writer(engine).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
