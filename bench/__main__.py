@@ -26,13 +26,16 @@ import itertools
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +45,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from bench.load import LoadResult, Prepared, RequestBuilder, reaction_event, run_load, send_one
 from bench.processes import ROOT, BareProcess, BotProcess, cpu_seconds, peak_rss_mb
+from bench.profile import Spy, origins_report, py_spy, summarize
 from tests.fakes.signed import block_actions, view_submission
 from tests.fakes.slack_api import FakeSlack, start_fake_slack
 
@@ -192,6 +196,20 @@ class Run:
     builder: RequestBuilder = field(default_factory=lambda: RequestBuilder(SIGNING_SECRET))
     events: itertools.count = field(default_factory=itertools.count)
     results: dict[str, object] = field(default_factory=dict)
+    profile: Path | None = None
+
+    def spy(self, phase: str) -> AbstractContextManager:
+        """py-spy on the bot for one phase when profiling (see bench/profile.py)."""
+        if self.profile is None or py_spy() is None:
+            return nullcontext()
+        return _Profiled(self, phase)
+
+    def write(self, name: str, content: str) -> None:
+        """A profile file, DIR/<database>-<name>.txt."""
+        if self.profile is not None:
+            path = self.profile / f"{self.database.label.lower()}-{name}.txt"
+            path.write_text(content)
+            log(f"wrote {path}")
 
     def event_id(self) -> str:
         """A fresh event id (Slack's retries reuse one; the benchmark never retries)."""
@@ -235,6 +253,26 @@ class Run:
         raise RuntimeError(f"only {len(new)} of {count} cases were opened with a root message")
 
 
+class _Profiled:
+    """py-spy around a phase, summarised into the profile directory afterwards."""
+
+    def __init__(self, run: Run, phase: str) -> None:
+        assert run.profile is not None
+        slug = re.sub(r"[^a-z0-9]+", "-", phase.lower()).strip("-")
+        self.run, self.slug = run, slug
+        self.raw = run.profile / f"{run.database.label.lower()}-{slug}.raw"
+        self.spy = Spy(run.bot.pid, self.raw)
+
+    def __enter__(self) -> _Profiled:
+        self.spy.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.spy.__exit__(*exc)
+        if self.raw.exists():
+            self.run.write(f"profile-{self.slug}", summarize(self.raw))
+
+
 def latency(run: Run, mode: Mode, cases: list[CaseRow]) -> dict[str, tuple[LoadResult, LoadResult]]:
     """p50/p99 of each request type, bare app first, then the bot (after a warm-up each)."""
     seq = itertools.count()
@@ -274,15 +312,19 @@ def latency(run: Run, mode: Mode, cases: list[CaseRow]) -> dict[str, tuple[LoadR
     results = {}
     for kind, build in kinds.items():
         measured = {}
-        for name, port in (("bare", run.bare.port), ("ours", run.bot.port)):
+        servers = (("bare", run.bare.port, run.bare.pid), ("ours", run.bot.port, run.bot.pid))
+        for name, port, pid in servers:
             # The bot's cases move through their cycle: one sequence across warm-up and run.
             counter = seq if name == "ours" else itertools.count()
             run_load(port, [build(next(counter)) for _ in range(mode.warmup)], clients=CLIENTS)
             run.settle()
             requests = [build(next(counter)) for _ in range(mode.requests)]
-            measured[name] = run_load(port, requests, clients=CLIENTS)
-            run.settle()
+            cpu_before = cpu_seconds(pid)
+            with run.spy(kind) if name == "ours" else nullcontext():
+                measured[name] = run_load(port, requests, clients=CLIENTS)
+                run.settle()
             result = measured[name]
+            result.cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / len(requests)
             log(
                 f"{run.database.label} {kind:15} {name}: p50 {result.percentile(50) * 1000:7.1f} ms"
                 f"  p99 {result.percentile(99) * 1000:7.1f} ms  ({result.failed} not 200)"
@@ -291,15 +333,19 @@ def latency(run: Run, mode: Mode, cases: list[CaseRow]) -> dict[str, tuple[LoadR
     return results
 
 
-def counted(run: Run, action: Callable[[], None]) -> dict[str, int]:
-    """The bot's SQL statements, checkouts and transactions while `action` runs and settles."""
+def counted(run: Run, action: Callable[[], None]) -> tuple[dict[str, int], Counter[str]]:
+    """The bot's SQL statements, checkouts and transactions while `action` runs and settles,
+    and (when profiling) its statements by origin."""
     before = run.bot.counts()
     action()
     run.settle()
     after = run.bot.counts()
+    origins = Counter(after.pop("origins", {}))
+    origins.subtract(before.pop("origins", {}))
     delta = {key: after[key] - before[key] for key in after}
     delta["transactions"] = delta.pop("commits") + delta.pop("rollbacks")
-    return delta
+    delta.pop("begins")
+    return delta, +origins
 
 
 def end_to_end(run: Run, cases: list[CaseRow]) -> dict[str, object]:
@@ -316,23 +362,26 @@ def end_to_end(run: Run, cases: list[CaseRow]) -> dict[str, object]:
         for n, case in enumerate(cases)
     ]
     before, cpu_before = run.bot.counts(), cpu_seconds(run.bot.pid)
-    began = time.perf_counter()
-    acks = run_load(run.bot.port, requests, clients=CLIENTS)
-    acked = time.perf_counter() - began
-    deadline = time.monotonic() + 120
-    while True:
-        statuses = run.reader.statuses()
-        moved = sum(1 for case_id in ids if statuses.get(case_id) == "acknowledged")
-        edited = {call.body.get("ts") for call in run.fake.calls_to("chat.update")} & roots
-        if moved == len(ids) and len(edited) == len(roots) and run.reader.outbox_busy() == 0:
-            break
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
-    elapsed = time.perf_counter() - began
-    cpu = cpu_seconds(run.bot.pid) - cpu_before
+    with run.spy("end to end"):
+        began = time.perf_counter()
+        acks = run_load(run.bot.port, requests, clients=CLIENTS)
+        acked = time.perf_counter() - began
+        deadline = time.monotonic() + 120
+        while True:
+            statuses = run.reader.statuses()
+            moved = sum(1 for case_id in ids if statuses.get(case_id) == "acknowledged")
+            edited = {call.body.get("ts") for call in run.fake.calls_to("chat.update")} & roots
+            if moved == len(ids) and len(edited) == len(roots) and run.reader.outbox_busy() == 0:
+                break
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - began
+        cpu = cpu_seconds(run.bot.pid) - cpu_before
     run.settle()
     after = run.bot.counts()
+    after.pop("origins", None)
+    before.pop("origins", None)
     per = {key: (after[key] - before[key]) / len(cases) for key in after}
     return {
         "events_per_s": len(cases) / elapsed,
@@ -345,29 +394,47 @@ def end_to_end(run: Run, cases: list[CaseRow]) -> dict[str, object]:
         "sql": per["sql"],
         "checkouts": per["checkouts"],
         "transactions": per["commits"] + per["rollbacks"],
+        "sql_ms": per["sql_seconds"] * 1000,
+        "begin_ms": per["begin_seconds"] * 1000,
+        "connects": per["connects"],
     }
 
 
 def paced(run: Run, cases: list[CaseRow]) -> dict[str, float]:
     """One ✅ at a time, each waited for: the median cost of one reaction, alone."""
-    samples: dict[str, list[int]] = {"sql": [], "checkouts": [], "transactions": []}
+    samples: dict[str, list[float]] = {
+        "sql": [],
+        "checkouts": [],
+        "transactions": [],
+        "sql_seconds": [],
+        "begin_seconds": [],
+        "connects": [],
+    }
+    origins: Counter[str] = Counter()
     for n, case in enumerate(cases):
         event = reaction_event(USERS[n % len(USERS)], "white_check_mark", CHANNEL_ID, case.root_ts)
         request = run.builder.event(event, event_id=run.event_id())
-        delta = counted(run, lambda request=request: send_one(run.bot.port, request))
+        delta, where = counted(run, lambda request=request: send_one(run.bot.port, request))
+        origins.update(where)
         for key in samples:
             samples[key].append(delta[key])
+    if origins:
+        run.write("sql-per-reaction", origins_report(origins, len(cases), "reaction (alone)"))
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
 def listing_cost(run: Run, times: int = 5) -> dict[str, float]:
     """SQL statements and checkouts of one `/escalate list` (median of a few, one at a time)."""
     samples: dict[str, list[int]] = {"sql": [], "checkouts": [], "transactions": []}
+    origins: Counter[str] = Counter()
     for _ in range(times):
         request = run.builder.command("/escalate", "list", user=OPENER)
-        delta = counted(run, lambda request=request: send_one(run.bot.port, request))
+        delta, where = counted(run, lambda request=request: send_one(run.bot.port, request))
+        origins.update(where)
         for key in samples:
             samples[key].append(delta[key])
+    if origins:
+        run.write("sql-per-list", origins_report(origins, times, "/escalate list"))
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
@@ -391,7 +458,9 @@ def bursts(run: Run, cases: list[CaseRow]) -> tuple[int, int]:
     return sum(1 for case in cases if statuses.get(case.id) == "reopened"), len(cases)
 
 
-def run_database(database: Database, mode: Mode, fake: FakeSlack, workdir: Path) -> dict:
+def run_database(
+    database: Database, mode: Mode, fake: FakeSlack, workdir: Path, profile: Path | None
+) -> dict:
     """Everything measured on one database."""
     env = {
         "SLACK_BOT_TOKEN": "xoxb-bench-token",
@@ -404,6 +473,8 @@ def run_database(database: Database, mode: Mode, fake: FakeSlack, workdir: Path)
         "LOG_LEVEL": "WARNING",
         "SCHEDULER_INTERVAL_SECONDS": str(TICK_SECONDS),
     }
+    if profile is not None:
+        env["BENCH_SQL_ORIGINS"] = "1"
     name = database.label.lower()
     first = BotProcess(env, workdir, f"{name}-first")
     results: dict[str, object] = {"startup_fresh": first.start()}
@@ -416,7 +487,7 @@ def run_database(database: Database, mode: Mode, fake: FakeSlack, workdir: Path)
     )
     bare = BareProcess(SIGNING_SECRET, fake.url, list(BUTTONS), workdir)
     reader = Reader(database.url)
-    run = Run(database, bot, bare, fake, reader)
+    run = Run(database, bot, bare, fake, reader, profile=profile)
     try:
         cases = run.open_cases(mode.cases)
         log(f"{database.label}: {len(cases)} cases opened")
@@ -488,8 +559,8 @@ def table(mode: Mode, results: dict[str, dict], sweeps: dict[str, object]) -> st
 
     lines = [
         f"Mode {mode.name}: {mode.requests} requests per type and server from {CLIENTS} "
-        f"concurrent clients; /escalate list shows {min(mode.cases, 50)} open cases; "
-        f"{mode.e2e} cases end to end. {machine()}.",
+        f"concurrent clients; /escalate list over {mode.cases} open cases; {mode.e2e} cases "
+        f"end to end; scheduler tick {TICK_SECONDS} s. {machine()}.",
         "",
         "| measure | SQLite | PostgreSQL | target |",
         "|---|---|---|---|",
@@ -504,6 +575,16 @@ def table(mode: Mode, results: dict[str, dict], sweeps: dict[str, object]) -> st
                     target,
                 )
             )
+    for kind in ("reaction_added", "case button", "/escalate", "/escalate list"):
+        lines.append(
+            row(
+                f"`{kind}` server CPU ms per request (work after the ack included), ours / bare",
+                lambda r, kind=kind: (
+                    f"{r['latency'][kind][0].cpu_ms:.1f} / {r['latency'][kind][1].cpu_ms:.1f}"
+                ),
+                "",
+            )
+        )
     lines += [
         row(
             "reactions/s end to end (event → DB → Slack calls)",
@@ -519,7 +600,7 @@ def table(mode: Mode, results: dict[str, dict], sweeps: dict[str, object]) -> st
         ),
         row("bot CPU per reaction, ms", lambda r: f"{r['e2e']['cpu_ms']:.1f}", ""),
         row(
-            "SQL statements per reaction: alone / 20 concurrent",
+            "SQL statements per reaction (SQLite's BEGINs apart): alone / 20 concurrent",
             lambda r: f"**{r['paced']['sql']:.0f}** / {r['e2e']['sql']:.1f}",
             "≤ 12",
         ),
@@ -531,6 +612,21 @@ def table(mode: Mode, results: dict[str, dict], sweeps: dict[str, object]) -> st
         row(
             "transactions per reaction: alone / concurrent",
             lambda r: f"{r['paced']['transactions']:.0f} / {r['e2e']['transactions']:.1f}",
+            "",
+        ),
+        row(
+            "new database connections per reaction: alone / concurrent",
+            lambda r: f"{r['paced']['connects']:.0f} / {r['e2e']['connects']:.1f}",
+            "",
+        ),
+        row(
+            "wall time in SQL execute per reaction, ms, summed over threads: alone / concurrent",
+            lambda r: f"{r['paced']['sql_seconds'] * 1000:.1f} / {r['e2e']['sql_ms']:.0f}",
+            "",
+        ),
+        row(
+            "of which in SQLite's BEGIN (write-lock wait), ms",
+            lambda r: f"{r['paced']['begin_seconds'] * 1000:.1f} / {r['e2e']['begin_ms']:.0f}",
             "",
         ),
         row(
@@ -551,10 +647,6 @@ def table(mode: Mode, results: dict[str, dict], sweeps: dict[str, object]) -> st
         ),
     ]
     small, large = mode.sweep_sizes
-    for label in labels:
-        result = sweeps.get(label)
-        if isinstance(result, str):
-            results.setdefault(label, {})["sweep"] = f"failed: {result}"
     lines += [
         _sweep_row(f"sweep, {small:,} open / 100 due, ms (warmed median)", sweeps, small),
         _sweep_row(f"sweep, {large:,} open / 100 due, ms (warmed median)", sweeps, large),
@@ -593,8 +685,15 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer requests, smaller sweep")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--workdir", type=Path, help="keep the logs and databases here")
+    parser.add_argument(
+        "--profile", type=Path, metavar="DIR", help="py-spy and SQL origins per phase into DIR"
+    )
     args = parser.parse_args()
     mode = QUICK if args.quick else FULL
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        if py_spy() is None:
+            log("py-spy not found (pip install -e '.[bench]'): SQL origins only")
     postgres_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if args.sqlite_only:
         postgres_url = None
@@ -613,7 +712,9 @@ def main() -> int:
                 databases.append(postgres_database(postgres_url))
             for database in databases:
                 try:
-                    results[database.label] = run_database(database, mode, fake, workdir)
+                    results[database.label] = run_database(
+                        database, mode, fake, workdir, args.profile
+                    )
                 finally:
                     database.cleanup()
             log("sweep on SQLite")

@@ -67,6 +67,8 @@ class LoadResult:
     statuses: Counter = field(default_factory=Counter)
     errors: int = 0
     elapsed: float = 0.0
+    #: The server's CPU time per request, work after the answer included (set by the caller).
+    cpu_ms: float = math.nan
 
     def percentile(self, q: float) -> float:
         """The nearest-rank q-th percentile (0 < q ≤ 100), in seconds."""

@@ -156,6 +156,11 @@ class BareProcess:
             self.stop()
             raise RuntimeError("the bare app did not start: see bare.log")
 
+    @property
+    def pid(self) -> int:
+        """The bare app's process id."""
+        return self.process.pid
+
     def stop(self) -> None:
         """Terminate it."""
         if self.process.poll() is None:
