@@ -526,7 +526,7 @@ def sweep(mode: Mode, database_url: str | None) -> dict[int, float] | str:
 
 
 def machine() -> str:
-    """nproc, CPU model, Python version and the date."""
+    """nproc, CPU model, Python version, the date and the load average."""
     model = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -535,7 +535,12 @@ def machine() -> str:
                 model = line.split(":", 1)[1].strip()
                 break
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {when}"
+    # Shared machines: the load at the end of the run says how much the numbers were disturbed.
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    return (
+        f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {when}, "
+        f"load average {load}"
+    )
 
 
 def _ms(seconds: float) -> str:
