@@ -40,7 +40,7 @@ from storage.migrate import upgrade
 NOW = datetime(2026, 11, 18, 17, 0, tzinfo=UTC)
 DUE = 100
 WARMUPS = 2
-MEASURED = 3
+MEASURED = 5
 STEP = timedelta(minutes=1)
 PLAYBOOKS = parse_playbooks(
     {
