@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     # request headers: keep them at INFO or above whatever LOG_LEVEL says.
     for noisy in ("slack_sdk", "slack_bolt", "urllib3", "pypd"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
+    # APScheduler logs every run of every job at INFO; a failing job still logs at ERROR.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         services = build_services(settings)
     except PlaybookError as exc:

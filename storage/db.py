@@ -10,6 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+#: Execution option marking a connection whose transactions will write (see `writer`).
+WRITER = "escalations_writer"
+
 
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
@@ -23,8 +26,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
-            # pysqlite's own transaction handling defers BEGIN; take it over so that every
-            # transaction starts with BEGIN IMMEDIATE: two writers never both read old state.
+            # pysqlite's own transaction handling defers BEGIN; take it over so that we choose
+            # the kind of BEGIN per transaction (see _sqlite_begin).
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -35,10 +38,28 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):  # pragma: no cover - trivial
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock up front (waiting on busy_timeout): a deferred
+            # transaction that reads and then writes fails with SQLITE_BUSY at once, without
+            # waiting, whenever another writer committed in between. Readers stay deferred, so
+            # in WAL mode they never wait behind a writer.
+            if connection.get_execution_options().get(WRITER):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                connection.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pool_pre_ping: it costs a round trip on every checkout. Connections are recycled after
+    # five minutes instead (ahead of server and proxy idle timeouts), and a connection that was
+    # dropped anyway fails its one transaction, whereupon SQLAlchemy invalidates the pool and
+    # the outbox and the scheduler retry.
+    return create_engine(url, pool_recycle=300, pool_size=10, max_overflow=10)
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine (same pool) for transactions that write: BEGIN IMMEDIATE on SQLite."""
+    # Not cached: a cache keyed by the engine would keep it alive (the copy refers to it), and
+    # the copy costs a few microseconds against a transaction's milliseconds.
+    return engine.execution_options(**{WRITER: True})
 
 
 def make_reader_engine(url: str) -> Engine:
@@ -61,10 +82,11 @@ def is_sqlite(engine: Engine) -> bool:
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session for one unit of work, committed on success and rolled back on error.
 
-    On SQLite every transaction starts with BEGIN IMMEDIATE, so two writers never both read the
-    old state; on PostgreSQL writers lock the rows they change (SELECT … FOR UPDATE).
+    On SQLite its transactions start with BEGIN IMMEDIATE (`writer`), so two writers never both
+    read the old state; on PostgreSQL writers lock the rows they change (SELECT … FOR UPDATE).
+    A plain `Session(engine)` is for reads: its transactions are deferred.
     """
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(writer(engine), expire_on_commit=False) as session:
         yield session
         session.commit()
 

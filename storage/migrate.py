@@ -18,6 +18,8 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from storage.db import writer
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 #: Names the advisory lock; with the schema's name it is one lock per schema and database.
@@ -35,7 +37,8 @@ def alembic_config(url: str) -> Config:
 def upgrade(engine: Engine) -> None:
     """Bring the database at `engine` to the newest schema, under the migration lock."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.connect() as connection, migration_lock(connection), connection.begin():
+    # A writer: on SQLite its transaction takes the write lock up front.
+    with writer(engine).connect() as connection, migration_lock(connection), connection.begin():
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -43,6 +43,7 @@ from slackbot.effects import PermanentFailure, RetryLater, backoff
 from slackbot.usecases import turns
 from slackbot.usecases.leases import Renewer
 from slackbot.usecases.outbox_waits import WAITING, release_waiters, waiting_on_nothing
+from storage.db import writer
 from storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -212,7 +213,7 @@ class Outbox:
 
     def _claim(self, item_id: int) -> OutboxItem | None:
         now = self.clock.now()
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(writer(self.engine), expire_on_commit=False) as session:
             taken_over = session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == item_id, _lease_ran_out(now))
@@ -242,7 +243,7 @@ class Outbox:
 
     def _renew(self, item_ids: list[int]) -> None:
         now = self.clock.now()
-        with Session(self.engine) as session:
+        with Session(writer(self.engine)) as session:
             session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id.in_(item_ids), OutboxItem.state == OutboxState.IN_FLIGHT)
@@ -300,7 +301,7 @@ class Outbox:
 
     def _record_done(self, item: OutboxItem, result: dict[str, Any], handler: Handler) -> None:
         now = self.clock.now()
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(writer(self.engine), expire_on_commit=False) as session:
             row = session.get(OutboxItem, item.id)
             if row.state == OutboxState.DONE:
                 log.warning("outbox item %s (%s) was done already", item.id, item.kind)
@@ -326,7 +327,7 @@ class Outbox:
         handler: Handler | None = None,
     ) -> _Attempt:
         now = self.clock.now()
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(writer(self.engine), expire_on_commit=False) as session:
             row = session.get(OutboxItem, item.id)
             if count:
                 row.attempts += 1

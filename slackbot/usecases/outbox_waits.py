@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from slackbot.domain.vocabulary import OutboxState
+from storage.db import writer
 from storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def release_waiters(engine: Engine, item: OutboxItem, now: datetime) -> list[int
     if item.case_id is None:
         return []
     try:
-        with Session(engine) as session:
+        with Session(writer(engine)) as session:
             waiting = list(
                 session.exec(
                     select(OutboxItem.id).where(
@@ -62,7 +63,7 @@ def waiting_on_nothing(engine: Engine, item: OutboxItem, now: datetime) -> bool:
     """
     if item.case_id is None:
         return False
-    with Session(engine) as session:
+    with Session(writer(engine)) as session:
         blocking = session.exec(
             select(OutboxItem.id)
             .where(

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from slackbot.render.ids import CaseView, EmailAction, VendorAction
 from slackbot.usecases.vendor_email import preview_key
+from storage.db import write_session
 from storage.models import Case, CaseEvent, EmailDraft, OutboxItem
 from tests.support.env import smtp_env
 from tests.support.forms import idv_values
@@ -566,11 +567,11 @@ def test_an_oversized_screenshot_is_refused_at_send_and_nothing_leaves(mail_bot,
 
 def test_a_line_break_smuggled_into_a_header_is_refused_and_never_sent(mail_bot, fake_slack, smtp):
     case_id, channel, _, preview = open_case(mail_bot, fake_slack)
-    with Session(mail_bot.services.engine) as session:
+    # A writer while the bot's threads deliver: read-then-write needs BEGIN IMMEDIATE on SQLite.
+    with write_session(mail_bot.services.engine) as session:
         draft = session.exec(select(EmailDraft).where(EmailDraft.case_id == case_id)).one()
         draft.subject = "AcmeEHR; XQ123\r\nBcc: attacker@example.com"
         session.add(draft)
-        session.commit()
     press(
         mail_bot,
         EmailAction.SEND,
