@@ -1,16 +1,26 @@
 """The bare Slack Web API calls the outbox performs: post (joining a public channel if need be),
-edit, tell one person, find a permalink, read a profile. Slack's errors become the outbox's
-verdicts: `PermanentFailure` for what no retry fixes, `RetryLater` for the rest.
+edit, tell one person, find a permalink, read a profile, and find a post again. Slack's errors
+become the outbox's verdicts: `PermanentFailure` for what no retry fixes, `RetryLater` for the
+rest.
+
+A post may reach Slack even when its answer never reaches us (a timeout, a dropped connection,
+a 5xx, a crash). So posts carry their outbox key in the message's `metadata`, are never retried
+blindly (the posting client retries 429s only, which post nothing), and end in an exception
+that is no verdict when nobody knows whether they happened; before doing such a post again, the
+performer looks for it (`find_post`: `conversations.history` or `conversations.replies` with
+`include_all_metadata`) and adopts what it finds.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from slackbot.effects import PermanentFailure, RetryLater
 
@@ -37,6 +47,10 @@ PERMANENT_ERRORS = {
 #: Errors reading a profile that retrying won't fix: the caller goes on without it (a draft then
 #: says the sender's address is missing and how to add it) instead of failing.
 PROFILE_GIVE_UP = {"missing_scope", "user_not_found", "not_allowed_token_type", "invalid_auth"}
+#: `metadata.event_type` of the bot's posts; `event_payload.key` names the outbox item.
+METADATA_TYPE = "escalations_outbox"
+#: How many pages (of 200 messages) `find_post` reads before deciding a post never happened.
+SEARCH_PAGES = 3
 #: Where an ephemeral cannot reach someone, a DM still can.
 _EPHEMERAL_UNREACHABLE = ("channel_not_found", "not_in_channel", "user_not_in_channel")
 
@@ -46,15 +60,51 @@ def slack_error(exc: SlackApiError) -> str:
     return exc.response.get("error", "unknown_error") if exc.response else "unknown_error"
 
 
+def verdict(exc: SlackApiError) -> PermanentFailure | RetryLater:
+    """Slack's refusal as the outbox's verdict: give up, or try again later."""
+    error = slack_error(exc)
+    if error in PERMANENT_ERRORS:
+        return PermanentFailure(f"Slack refused: {error}")
+    return RetryLater(f"Slack error: {error}")
+
+
 def call(fn: Callable[..., Any], **kwargs: Any) -> Any:
     """Call a Web API method, turning Slack's refusal into retry-or-give-up."""
     try:
         return fn(**kwargs)
     except SlackApiError as exc:
-        error = slack_error(exc)
-        if error in PERMANENT_ERRORS:
-            raise PermanentFailure(f"Slack refused: {error}") from None
-        raise RetryLater(f"Slack error: {error}") from None
+        raise verdict(exc) from None
+
+
+class PostOutcomeUnknown(Exception):
+    """Slack answered a post with a server error: it may or may not have posted it."""
+
+
+def outbox_metadata(key: str) -> dict[str, Any]:
+    """The message metadata that names the outbox item a post performs."""
+    return {"event_type": METADATA_TYPE, "event_payload": {"key": key}}
+
+
+def _carries(message: dict[str, Any], key: str) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return metadata.get("event_type") == METADATA_TYPE and payload.get("key") == key
+
+
+def posting_client(client: WebClient) -> WebClient:
+    """A client like `client` that retries nothing but 429s (a rate-limited post posted nothing;
+    a timed-out one may have)."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers=dict(client.headers),
+        retry_handlers=[
+            h for h in client.retry_handlers if isinstance(h, RateLimitErrorRetryHandler)
+        ],
+    )
 
 
 class SlackPoster:
@@ -62,26 +112,105 @@ class SlackPoster:
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        self._posting = posting_client(client)
+        self._channel_ids: dict[str, str] = {}
+        self._channels_lock = threading.Lock()
 
-    def post(self, channel: str, **kwargs: Any) -> dict[str, str]:
-        """Post a message; a public channel the bot was not invited to is joined first."""
+    def _post(self, **kwargs: Any) -> Any:
         try:
-            response = self.client.chat_postMessage(channel=channel, **kwargs)
+            return self._posting.chat_postMessage(**kwargs)
+        except SlackApiError as exc:
+            status = getattr(exc.response, "status_code", 200) if exc.response else 200
+            if status >= 500:
+                raise PostOutcomeUnknown(f"Slack answered {status}: {slack_error(exc)}") from None
+            raise
+
+    def post(self, channel: str, *, key: str | None = None, **kwargs: Any) -> dict[str, str]:
+        """Post a message (carrying outbox `key`); a public channel the bot was not invited to
+        is joined first."""
+        if key is not None:
+            kwargs["metadata"] = outbox_metadata(key)
+        try:
+            response = self._post(channel=channel, **kwargs)
         except SlackApiError as exc:
             if slack_error(exc) != "not_in_channel":
-                response = call(self.client.chat_postMessage, channel=channel, **kwargs)
-            else:
-                call(self.client.conversations_join, channel=channel)
-                response = call(self.client.chat_postMessage, channel=channel, **kwargs)
+                raise verdict(exc) from None
+            call(self.client.conversations_join, channel=channel)
+            response = call(self._post, channel=channel, **kwargs)
         return {"channel": response["channel"], "ts": response["ts"]}
 
-    def reply(self, channel: str, thread_ts: str, text: str, blocks: list | None) -> dict:
-        """Reply in a thread."""
+    def reply(
+        self,
+        channel: str,
+        thread_ts: str,
+        text: str,
+        blocks: list | None,
+        *,
+        key: str | None = None,
+    ) -> dict:
+        """Reply in a thread (carrying outbox `key`)."""
         kwargs: dict[str, Any] = {"channel": channel, "thread_ts": thread_ts, "text": text}
         if blocks:
             kwargs["blocks"] = blocks
-        response = call(self.client.chat_postMessage, **kwargs)
+        if key is not None:
+            kwargs["metadata"] = outbox_metadata(key)
+        response = call(self._post, **kwargs)
         return {"channel": response["channel"], "ts": response["ts"]}
+
+    def find_post(
+        self, channel: str, key: str, *, thread_ts: str | None = None
+    ) -> dict[str, str] | None:
+        """The bot's message carrying outbox `key`: top-level in `channel`, or a reply in the
+        thread of `thread_ts`; None if it is not there (or the channel cannot be read)."""
+        channel_id = self.channel_id(channel)
+        if channel_id is None:
+            return None
+        method = self.client.conversations_history
+        kwargs: dict[str, Any] = {"channel": channel_id, "include_all_metadata": True, "limit": 200}
+        if thread_ts is not None:
+            method = self.client.conversations_replies
+            kwargs["ts"] = thread_ts
+        for _ in range(SEARCH_PAGES):
+            try:
+                response = call(method, **kwargs)
+            except PermanentFailure:
+                return None  # a thread or channel that is gone holds no post to adopt
+            for message in response.get("messages") or []:
+                # A thread's replies come with its root first: the root is not a reply.
+                if _carries(message, key) and message.get("ts") != thread_ts:
+                    return {"channel": channel_id, "ts": message["ts"]}
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not response.get("has_more") or not cursor:
+                return None
+            kwargs["cursor"] = cursor
+        return None
+
+    def channel_id(self, channel: str) -> str | None:
+        """A channel's id: `#name` looked up once (conversations.list), an id as it is."""
+        if not channel.startswith("#"):
+            return channel
+        with self._channels_lock:
+            known = self._channel_ids.get(channel)
+        if known is not None:
+            return known
+        cursor = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "types": "public_channel,private_channel",
+                "exclude_archived": True,
+                "limit": 1000,
+            }
+            if cursor:
+                kwargs["cursor"] = cursor
+            response = call(self.client.conversations_list, **kwargs)
+            found = {f"#{c['name']}": c["id"] for c in response.get("channels") or []}
+            with self._channels_lock:
+                self._channel_ids.update(found)
+            if channel in found:
+                return found[channel]
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
 
     def update(self, *, channel: str, ts: str, text: str, blocks: list[dict]) -> None:
         """Edit a message the bot posted."""

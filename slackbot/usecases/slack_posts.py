@@ -4,26 +4,35 @@ Use cases never call Slack. They record what should be said (`post_root`, `refre
 `post_in_thread`, `post_ephemeral`, `post_to_channel`) inside their transaction; the performers
 here render it from the case as it is at delivery time and hand it to the Slack adapter, and
 the outbox retries them until Slack has it.
+
+Every post carries its outbox key (`post_key`) in its metadata. When an earlier attempt may
+have posted it (its lease ran out mid-way, or it timed out), the performer first looks for the
+post and adopts it: a crash or a slow answer never leaves two root messages or two notes.
+Ephemeral messages cannot be looked for; they are the one kind that may, rarely, come twice.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
+from slackbot.domain.clock import ensure_utc
 from slackbot.domain.playbooks import Playbook
 from slackbot.domain.vocabulary import OutboxKind, OutboxState
 from slackbot.effects import PermanentFailure, RetryLater
 from slackbot.render import blocks
-from slackbot.usecases.outbox import enqueue
+from slackbot.usecases.outbox import enqueue, may_have_happened
 from storage.models import Case, OutboxItem
 from storage.repositories import get_case, record_message
 
 if TYPE_CHECKING:
     from slackbot.services import Services
+
+log = logging.getLogger(__name__)
 
 WAIT_FOR_ROOT = timedelta(seconds=2)
 
@@ -144,6 +153,11 @@ def post_to_channel(
 # --- performing, for the outbox --------------------------------------------------------------
 
 
+def post_key(item: OutboxItem) -> str:
+    """What a post carries in its metadata: its outbox item's id and when it was queued."""
+    return f"{item.id}@{int(ensure_utc(item.created_at).timestamp())}"
+
+
 class SlackPosts:
     """Outbox performers for the Slack kinds: render from the newest state, then post."""
 
@@ -167,9 +181,24 @@ class SlackPosts:
                 raise RetryLater("root message not posted yet", WAIT_FOR_ROOT, count=False)
             if playbook is None:
                 raise PermanentFailure(f"playbook {case.playbook_id!r} no longer exists")
-            return {**poster.post(playbook.channel, text=text, blocks=body), "posted": True}
+            posted = self._posted_before(item, playbook.channel) or poster.post(
+                playbook.channel, text=text, blocks=body, key=post_key(item)
+            )
+            return {**posted, "posted": True}
         poster.update(channel=case.channel_id, ts=case.root_ts, text=text, blocks=body)
         return {"channel": case.channel_id, "ts": case.root_ts, "posted": False}
+
+    def _posted_before(
+        self, item: OutboxItem, channel: str, thread_ts: str | None = None
+    ) -> dict[str, Any] | None:
+        """The post an earlier attempt at `item` left in Slack, if it may have left one."""
+        if not may_have_happened(item):
+            return None
+        found = self.services.poster.find_post(channel, post_key(item), thread_ts=thread_ts)
+        if found is not None:
+            log.info("outbox item %s: adopting the message an earlier attempt posted", item.id)
+            return {**found, "adopted": True}
+        return None
 
     def root_done(self, session: Session, item: OutboxItem, result: dict[str, Any]) -> None:
         """Remember where the root message lives so reactions and replies find the case."""
@@ -202,8 +231,13 @@ class SlackPosts:
         case, playbook = self._case(item.payload["case_id"])
         if case.root_ts is None:
             raise RetryLater("waiting for the root message", WAIT_FOR_ROOT, count=False)
+        found = self._posted_before(item, case.channel_id, case.root_ts)
+        if found is not None:
+            return found
         text, body = self._render(item, case, playbook)
-        return self.services.poster.reply(case.channel_id, case.root_ts, text, body)
+        return self.services.poster.reply(
+            case.channel_id, case.root_ts, text, body, key=post_key(item)
+        )
 
     def post_done(self, session: Session, item: OutboxItem, result: dict[str, Any]) -> None:
         """Thread replies belong to the case too: reactions on them move it."""
@@ -237,8 +271,13 @@ class SlackPosts:
     def perform_channel_post(self, item: OutboxItem) -> dict[str, Any]:
         """Post a message to a channel, outside any case thread."""
         payload = item.payload
+        found = self._posted_before(item, payload["channel"])
+        if found is not None:
+            return found
         extra = {"blocks": payload["blocks"]} if payload.get("blocks") else {}
-        return self.services.poster.post(payload["channel"], text=payload["text"], **extra)
+        return self.services.poster.post(
+            payload["channel"], text=payload["text"], key=post_key(item), **extra
+        )
 
 
 def permalink(services: Services, case: Case) -> str | None:
