@@ -50,3 +50,13 @@ def build_message(payload: dict[str, Any], *, email_from: str, date: datetime) -
     if payload.get("html"):
         message.add_alternative(payload["html"], subtype="html")
     return message
+
+
+def reply_to_with(agent: str | None, mailbox: str | None) -> str | None:
+    """The Reply-To of an email to the vendor: the agent, and the bot's mailbox when replies are
+    read from it (so that pressing Reply reaches both); each address once."""
+    addresses: list[str] = []
+    for address in (agent, mailbox):
+        if address and address.strip().lower() not in (a.lower() for a in addresses):
+            addresses.append(address.strip())
+    return ", ".join(addresses) or None

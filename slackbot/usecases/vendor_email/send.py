@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from slackbot.domain.attachments import attachment_problems
 from slackbot.domain.draft_checks import email_problems
-from slackbot.domain.email import EmailRejected, new_message_id
+from slackbot.domain.email import EmailRejected, new_message_id, reply_to_with
 from slackbot.domain.handoff import Draft, Purpose, private_values
 from slackbot.domain.handoff_followups import moves_when_sent
 from slackbot.domain.status_machine import IllegalTransition, Via, apply
@@ -86,7 +86,8 @@ def send_draft(
 def _queue(services: Services, act: DraftAct) -> Result:
     """Claim the draft and queue its email (Message-ID fixed now, so a resend is the same)."""
     session, row, case, actor, now = act.session, act.row, act.case, act.actor, act.now
-    email_from = services.settings.email_from
+    settings = services.settings
+    email_from = settings.email_from
     row.sends += 1
     message_id = row.message_id or new_message_id(email_from)
     try:
@@ -94,7 +95,7 @@ def _queue(services: Services, act: DraftAct) -> Result:
             session,
             to=row.to,
             cc=row.cc,
-            reply_to=row.reply_to,
+            reply_to=reply_to_with(row.reply_to, email_from if settings.imap_configured else None),
             subject=row.subject,
             text=row.body,
             now=now,
