@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -54,6 +55,9 @@ class Settings:
     pagerduty_api_url: str
     log_level: str
     weekly_report_channel: str | None = None
+    #: When the weekly post goes out, in our time zone: weekday (0 is Monday) and time of day.
+    weekly_report_day: int = 0
+    weekly_report_time: time = time(8, 0)
     imap_host: str | None = None
     imap_port: int = 993
     imap_username: str | None = None
@@ -331,6 +335,24 @@ def _pagerduty_settings(env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKLY_AT = re.compile(r"^([a-z]{3})[a-z]*\s+([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _weekly_report_at(env: Mapping[str, str]) -> dict[str, Any]:
+    """WEEKLY_REPORT_AT, e.g. "mon 09:00": the weekday and time of the weekly post."""
+    raw = (_get(env, "WEEKLY_REPORT_AT") or "mon 08:00").strip().lower()
+    match = _WEEKLY_AT.match(raw)
+    if match is None or match.group(1) not in _WEEKDAYS:
+        raise ConfigError(
+            f"WEEKLY_REPORT_AT={raw!r} is not valid: use a weekday and a time, e.g. mon 09:00"
+        )
+    return {
+        "weekly_report_day": _WEEKDAYS.index(match.group(1)),
+        "weekly_report_time": time(int(match.group(2)), int(match.group(3))),
+    }
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Validate the environment into Settings; `.env` fills only variables not already set."""
     env = _environment(env, dotenv)
@@ -352,6 +374,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         **_pagerduty_settings(env),
         log_level=log_level,
         weekly_report_channel=_get(env, "WEEKLY_REPORT_CHANNEL"),
+        **_weekly_report_at(env),
         **_imap_settings(env),
         retention_days=_retention_days(env),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import time
 
 import pytest
 
@@ -144,3 +145,13 @@ def test_store_settings_need_no_slack_tokens():
     with pytest.raises(ConfigError) as error:
         load_store_settings({"DATABASE_URL": "mysql://x/y"}, dotenv=False)
     assert str(error.value).startswith("DATABASE_URL")
+
+
+def test_weekly_report_at_sets_the_day_and_time_and_a_bad_one_names_the_setting():
+    default = load_settings(GOOD, dotenv=False)
+    assert (default.weekly_report_day, default.weekly_report_time) == (0, time(8, 0))
+    friday = load_settings({**GOOD, "WEEKLY_REPORT_AT": "Friday 16:30"}, dotenv=False)
+    assert (friday.weekly_report_day, friday.weekly_report_time) == (4, time(16, 30))
+    for bad in ("someday 09:00", "mon 25:00", "09:00"):
+        with pytest.raises(ConfigError, match="WEEKLY_REPORT_AT"):
+            load_settings({**GOOD, "WEEKLY_REPORT_AT": bad}, dotenv=False)

@@ -27,8 +27,6 @@ from storage.models import OutboxItem
 if TYPE_CHECKING:
     from slackbot.services import Services
 
-#: The weekly post goes out on Monday at 08:00 in our time zone (weekday 0 is Monday).
-WEEKLY_DAY, WEEKLY_AT = 0, time(8, 0)
 WAIT_FOR_SUMMARY = timedelta(seconds=2)
 FILES_NOTE = "The CSV and the chart follow."
 
@@ -87,11 +85,11 @@ def request_report(
     )
 
 
-def weekly_due(now: datetime, zone) -> datetime:
-    """The latest Monday 08:00 (our time) at or before `now`."""
+def weekly_due(now: datetime, zone, *, weekday: int = 0, at: time = time(8, 0)) -> datetime:
+    """The latest `weekday` at `at` (our time; Monday 08:00 unless told) at or before `now`."""
     local = now.astimezone(zone)
-    day = local.date() - timedelta(days=(local.weekday() - WEEKLY_DAY) % 7)
-    due = datetime.combine(day, WEEKLY_AT, tzinfo=zone)
+    day = local.date() - timedelta(days=(local.weekday() - weekday) % 7)
+    due = datetime.combine(day, at, tzinfo=zone)
     return due if due <= local else due - timedelta(days=7)
 
 
@@ -106,7 +104,13 @@ def post_weekly_report(services: Services) -> bool:
     if not channel:
         return False
     zone = our_zone(services.playbooks)
-    due = weekly_due(services.clock.now(), zone)
+    settings = services.settings
+    due = weekly_due(
+        services.clock.now(),
+        zone,
+        weekday=settings.weekly_report_day,
+        at=settings.weekly_report_time,
+    )
     request = ReportRequest(PeriodKind.WEEK, last=True)
     report = report_for(services, request, due)
     week = report.period.start.date().isoformat()

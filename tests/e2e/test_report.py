@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import struct
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
@@ -105,6 +105,18 @@ def test_weekly_due_is_the_latest_monday_eight_oclock_our_time():
     at = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
     assert weekly_due(before, zone) == datetime(2026, 11, 16, 8, 0, tzinfo=zone)
     assert weekly_due(at, zone) == datetime(2026, 11, 23, 8, 0, tzinfo=zone)
+
+
+def test_weekly_report_at_moves_the_weekly_post(make_bot, fake_slack, clock):
+    bot = make_bot(WEEKLY_REPORT_CHANNEL=LEADS, WEEKLY_REPORT_AT="wed 10:00")
+    # The suite starts on Wednesday 18 Nov 2026 at 09:00 in Los Angeles: this week's is not due.
+    assert weekly_due(clock.now(), ZoneInfo("America/Los_Angeles"), weekday=2, at=time(10, 0)) < (
+        clock.now()
+    )
+    assert post_weekly_report(bot.services) is True  # last Wednesday's, made up
+    clock.advance(timedelta(hours=1))
+    assert post_weekly_report(bot.services) is True  # today's at 10:00
+    assert post_weekly_report(bot.services) is False
 
 
 def test_the_weekly_post_goes_out_once_across_replicas_and_is_made_up_after_downtime(
