@@ -70,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     scheduler = build_scheduler(services)
     scheduler.start()
-    # What the last process left owed goes out now, off the main thread (shutdown waits for it).
+    # What the last process left unfinished (requests acknowledged but not handled, effects
+    # owed) is taken up now, off the main thread (shutdown waits for it).
+    services.listener_executor.submit(services.inbox.replay_due)
     services.listener_executor.submit(services.outbox.kick)
     log.info("starting in %s mode: %r", settings.slack_mode, settings)
     if not stop.requested:
@@ -142,10 +144,12 @@ def _run_socket_mode(app: App, app_token: str, stop: Stop) -> None:
 def _shut_down(services: Services, scheduler: BaseScheduler, stop: Stop) -> int:
     """Stop taking new work, let what is in flight finish until the deadline, exit 0.
 
-    Whatever is still running at the deadline is handed back, not lost: the outbox item keeps
-    its short lease (another replica or the next start takes it over when it runs out).
+    Whatever is still running at the deadline is handed back, not lost: its Slack request stays
+    unfinished in the inbox and its outbox item keeps its short lease; another replica or the
+    next start takes them over when the leases run out.
     """
     deadline = (stop.at or time.monotonic()) + SHUTDOWN_SECONDS
+    services.inbox.stop()
     services.outbox.stop()
     waiting = [
         _in_thread("scheduler", scheduler.shutdown, wait=True),

@@ -1,23 +1,43 @@
-"""The app factory: builds the Bolt App, puts the services in every request's context and
-registers every listener. Nothing happens at import time."""
+"""The app factory: builds the Bolt App, puts the services in every request's context, records
+every request that changes state in the inbox before it is answered, registers every listener.
+Nothing happens at import time.
+
+The inbox (slackbot.usecases.inbox) is joined to Bolt here, in three places:
+
+- a middleware records the request (one INSERT, before the listener runs and so before the
+  answer), or answers 503 when the database does not take it, so Slack sends it again;
+- every listener is wrapped at registration (`tracked`): it runs in a turn, and when it (and
+  the work it handed to the listener executor) ended, its request is marked done (sooner for
+  interactivity: see slackbot.usecases.turns). A wrapper rather than Bolt's completion hook,
+  which is no public API; and the wrapper sees how the listener ended (a refusal is done, an
+  error is not), which the hook does not;
+- the inbox replays an unfinished request through `app.dispatch`, as the request it was.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 import commands
 from slackbot.domain.errors import UserFacingError
 from slackbot.listeners import actions, events, views
 from slackbot.services import Services
+from slackbot.usecases import inbox, turns
 from slackbot.usecases.notices import tell
 
 log = logging.getLogger(__name__)
 
 SOMETHING_WENT_WRONG = ":warning: Something went wrong on our side; nothing was changed. Try again."
+
+#: Context keys: the inbox key of the request being handled; set on a replay of a stored one.
+INBOX_KEY = "inbox_key"
+REPLAY = "inbox_replay"
 
 
 def register_listeners(app: App) -> None:
@@ -28,9 +48,80 @@ def register_listeners(app: App) -> None:
     events.register(app)
 
 
+class RecordingApp(App):
+    """Bolt's App whose every listener is `tracked`: registered through these four methods."""
+
+    def event(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        """Register event listeners (tracked)."""
+        return _tracking(super().event(*args, **kwargs))
+
+    def action(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        """Register button listeners (tracked)."""
+        return _tracking(super().action(*args, **kwargs))
+
+    def view(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        """Register modal submission listeners (tracked)."""
+        return _tracking(super().view(*args, **kwargs))
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        """Register slash command listeners (tracked)."""
+        return _tracking(super().command(*args, **kwargs))
+
+
+def _tracking(register: Callable[..., Any]) -> Callable[..., Any]:
+    def register_tracked(*functions: Callable[..., Any]) -> Any:
+        return register(*(tracked(fn) for fn in functions))
+
+    return register_tracked
+
+
+def tracked(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """`handler`, marking its recorded request done when it and the work it handed on ended.
+
+    Bolt passes a listener the arguments its signature names: the wrapper's signature is the
+    handler's, plus `context` and `body` if it lacks them (and no `__wrapped__`, which Bolt
+    would follow to the handler's own).
+    """
+    signature = inspect.signature(handler)
+    own = set(signature.parameters)
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
+        for name in ("context", "body")
+        if name not in own
+    ]
+
+    @functools.wraps(handler)
+    def run_tracked(**kwargs: Any) -> Any:
+        context, body = kwargs.get("context"), kwargs.get("body") or {}
+        mine = {name: value for name, value in kwargs.items() if name in own}
+        key = context.get(INBOX_KEY) if context is not None else None
+        if key is None:
+            return handler(**mine)
+        services: Services = context["services"]
+        turn = services.inbox.turn(key, event=body.get("type") == "event_callback")
+        token = turns.enter(turn)
+        ok = False
+        try:
+            result = handler(**mine)
+            ok = True
+            return result
+        except UserFacingError:
+            ok = True  # a refusal, told to the asker: handled
+            raise
+        finally:
+            turns.leave(token)
+            turn.release(ok)
+
+    del run_tracked.__wrapped__
+    run_tracked.__signature__ = signature.replace(
+        parameters=[*signature.parameters.values(), *extra]
+    )
+    return run_tracked
+
+
 def build_app(services: Services, *, token_verification: bool = True) -> App:
     """A Bolt App wired to the services, with every listener registered."""
-    app = App(
+    app = RecordingApp(
         client=services.slack,
         listener_executor=services.listener_executor,
         signing_secret=services.settings.slack_signing_secret or None,
@@ -40,8 +131,10 @@ def build_app(services: Services, *, token_verification: bool = True) -> App:
         raise_error_for_unhandled_request=False,
     )
     app.middleware(_inject(services))
+    app.middleware(_record(services))
     register_listeners(app)
     app.error(_error_handler(services))
+    services.inbox.attach(_replayer(app))
     return app
 
 
@@ -53,6 +146,44 @@ def _inject(services: Services) -> Callable[..., None]:
     return inject_services
 
 
+def _record(services: Services) -> Callable[..., BoltResponse | None]:
+    def record_request(
+        req: BoltRequest, context: BoltContext, next: Callable[[], None]
+    ) -> BoltResponse | None:
+        """Record a request that changes state before anything answers it."""
+        replayed = context.get(REPLAY)
+        if replayed is not None:
+            context[INBOX_KEY] = replayed
+            return next()
+        found = inbox.request_key(req.body)
+        if found is None:
+            return next()
+        kind, key = found
+        try:
+            services.inbox.record(key, kind, req.body)
+        except Exception as exc:
+            # Not acknowledged: Slack sends an event again; a person sees the error.
+            log.error("could not record a %s request: %s", kind, type(exc).__name__)
+            return BoltResponse(status=503, body="")
+        context[INBOX_KEY] = key
+        return next()
+
+    return record_request
+
+
+def _replayer(app: App) -> inbox.Replay:
+    def replay(key: str, body: dict[str, Any]) -> None:
+        """Hand a stored request to the app again.
+
+        Its signature was checked when it came in (it is recorded after Bolt's verification):
+        it goes in as Bolt takes an already authenticated request, one of Socket Mode's (a dict,
+        no signature), marked as a replay so that it is not recorded again.
+        """
+        app.dispatch(BoltRequest(body=body, mode="socket_mode", context={REPLAY: key}))
+
+    return replay
+
+
 def _asker(body: dict[str, Any]) -> tuple[str | None, str | None]:
     """Who made the request and where, when the payload says (events and modals may not)."""
     user = body.get("user_id") or (body.get("user") or {}).get("id")
@@ -61,7 +192,9 @@ def _asker(body: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _error_handler(services: Services) -> Callable[..., BoltResponse | None]:
-    def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+    def handle_error(
+        error: Exception, body: dict[str, Any], context: BoltContext
+    ) -> BoltResponse | None:
         """A refusal goes to the asker as is; anything else is logged (never the payload)."""
         user, channel = _asker(body)
         if isinstance(error, UserFacingError):
@@ -70,7 +203,8 @@ def _error_handler(services: Services) -> Callable[..., BoltResponse | None]:
             kind = body.get("type") or body.get("command") or "request"
             log.error("unhandled error in %s: %s", kind, type(error).__name__, exc_info=error)
             text = SOMETHING_WENT_WRONG
-        if user and body.get("type") != "event_callback":
+        # Nobody is waiting for an answer to a replay: a late "try again" would only confuse.
+        if user and body.get("type") != "event_callback" and not context.get(REPLAY):
             try:
                 tell(services, user=user, channel=channel, text=text)
             except Exception:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from slackbot.outbound.members import MemberDirectory
     from slackbot.outbound.pagerduty import PagerDuty
     from slackbot.outbound.slack import SlackPoster
+    from slackbot.usecases.inbox import Inbox
     from slackbot.usecases.outbox import Outbox
     from storage.models import Case
 
@@ -55,6 +56,8 @@ class Services:
     uploader: FileUploader
     #: Bolt's listener executor: work acknowledged to Slack runs here, and shutdown waits for it.
     listener_executor: ThreadPoolExecutor
+    #: Slack requests that change state, recorded before they are answered (issue 12).
+    inbox: Inbox
     case_hooks: list[CaseHook] = field(default_factory=list)
     #: Run every SCHEDULER_INTERVAL_SECONDS, by name, in order.
     tick_jobs: dict[str, Job] = field(default_factory=dict)

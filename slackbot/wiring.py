@@ -7,7 +7,6 @@ result, a typed `Services`, to the app, the scheduler and the server.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from apscheduler.triggers.cron import CronTrigger
@@ -48,8 +47,10 @@ from slackbot.usecases import (
 )
 from slackbot.usecases.emails import EmailOutcomes
 from slackbot.usecases.inbound_post import InboundSlack
+from slackbot.usecases.inbox import Inbox
 from slackbot.usecases.outbox import Outbox
 from slackbot.usecases.slack_posts import SlackPosts
+from slackbot.usecases.turns import TurnExecutor
 from storage.db import make_engine
 from storage.migrate import upgrade
 
@@ -96,9 +97,10 @@ def build_services(
         pager=PagerDuty.from_settings(settings),
         uploader=FileUploader(slack),
         mailbox=ImapClient.from_settings(settings),
-        listener_executor=ThreadPoolExecutor(
+        listener_executor=TurnExecutor(
             max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"
         ),
+        inbox=Inbox(engine, clock),
     )
     _register_outbox_handlers(services)
     services.case_hooks.extend(
@@ -160,8 +162,10 @@ def _tick_jobs(settings: Settings) -> dict:
     """The jobs run on every scheduler tick, in order."""
     return {
         "outbox": lambda services: services.outbox.deliver_due(),
+        "inbox": lambda services: services.inbox.replay_due(),
         "emergency_watch": emergency.watch_pages,
         "processed_events": move_case.prune_processed_events,
+        "inbox_prune": lambda services: services.inbox.prune(),
         # Before the sweep: a reply that just arrived moves the clocks it would remind about.
         **({"inbound_mail": inbound_poll.poll_mailbox} if settings.imap_configured else {}),
         "deadlines": deadlines.sweep,

@@ -337,3 +337,36 @@ class InboundMessage(SQLModel, table=True):
     #: When the mail says it was sent (its Date), else when it was read.
     received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class InboxRequest(SQLModel, table=True):
+    """A Slack request that changes state, recorded before Slack gets its answer (issue 12).
+
+    `key` is Slack's event_id for events, else a digest of the payload (interactivity, the
+    `/escalate move|ticket` commands); `body` the payload as Bolt parsed it, blanked once done.
+    `pending` until its listener, and the work that listener handed on, finished (`done`;
+    interactivity and commands once their change is committed); one whose lease ran out (its
+    process died, or it failed) is replayed from `body`, a few times at most (`failed`). `applied_at`: a use case applied it in its own transaction, so a replay or a
+    redelivery changes nothing (the event-id dedup).
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_due", "state", "lease_until"),)
+
+    key: str = Field(primary_key=True, max_length=100)
+    kind: str = Field(max_length=64)
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="pending", max_length=16)
+    #: How many times it was replayed.
+    replays: int = 0
+    received_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
+    lease_until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    applied_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    done_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    last_error: str | None = Field(default=None, max_length=2000)

@@ -1,9 +1,9 @@
 """The outbox: every outbound side effect is recorded before it is attempted, then delivered.
 
 A use case calls `enqueue()` inside its own transaction, so the side effect exists exactly when
-the change that caused it does. After commit, `kick()` delivers what is due (in the calling
-thread; in a listener, once its Slack request is marked done); the scheduler calls
-`deliver_due()` on every tick to retry what failed, including after a restart.
+the change that caused it does. After commit, `kick()` delivers what is due in the calling
+thread; the scheduler calls `deliver_due()` on every tick to retry what failed, including after
+a restart.
 
 Each item is claimed with a guarded UPDATE (state and lease checked in the WHERE clause) before
 it is performed, so two threads or two processes never perform the same item at once. The
@@ -95,6 +95,27 @@ def is_database_error(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
+def through_database_errors(fn: Callable[[], Any], *, seconds: float, what: str = "a write") -> Any:
+    """Call `fn` until the database takes it: database errors are retried with short backoff
+    (50 ms doubling to 1 s) for `seconds`, then raised; any other error at once."""
+    give_up_at = time.monotonic() + seconds
+    pause = 0.05
+    while True:
+        try:
+            return fn()
+        except Exception as exc:
+            if not is_database_error(exc) or time.monotonic() >= give_up_at:
+                raise
+            log.warning(
+                "%s; the database did not take that (%s): trying again in %.2f s",
+                what,
+                type(exc).__name__,
+                pause,
+            )
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
 def enqueue(
     session: Session,
     *,
@@ -170,15 +191,12 @@ class Outbox:
         self._stopping.set()
 
     def kick(self) -> None:
-        """Deliver what is due now; never raises (the scheduler retries).
+        """The caller committed: deliver what is due now; never raises (the scheduler retries).
 
-        In a listener, delivery waits until its Slack request is marked done (so a crash while
-        posting never replays the request), then runs in the same thread.
+        In a listener, its Slack request is first marked done where a replay would not be safe
+        (see slackbot.usecases.turns), so a crash while posting never replays it.
         """
-        if not turns.after_turn(self._kick_now):
-            self._kick_now()
-
-    def _kick_now(self) -> None:
+        turns.committed()
         try:
             self.deliver_due()
         except Exception:
@@ -279,25 +297,11 @@ class Outbox:
 
     def _done(self, item: OutboxItem, result: dict[str, Any], handler: Handler) -> None:
         """Record that the item was performed; through database errors, never performing again."""
-        give_up_at = time.monotonic() + DONE_RETRY_SECONDS
-        pause = 0.05
-        while True:
-            try:
-                self._record_done(item, result, handler)
-                return
-            except Exception as exc:
-                if not is_database_error(exc) or time.monotonic() >= give_up_at:
-                    raise
-                log.warning(
-                    "outbox item %s (%s) was performed; the database did not take that (%s): "
-                    "trying again in %.2f s",
-                    item.id,
-                    item.kind,
-                    type(exc).__name__,
-                    pause,
-                )
-                time.sleep(pause)
-                pause = min(pause * 2, 1.0)
+        through_database_errors(
+            lambda: self._record_done(item, result, handler),
+            seconds=DONE_RETRY_SECONDS,
+            what=f"outbox item {item.id} ({item.kind}) was performed",
+        )
 
     def _record_done(self, item: OutboxItem, result: dict[str, Any], handler: Handler) -> None:
         now = self.clock.now()

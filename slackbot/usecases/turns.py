@@ -1,12 +1,16 @@
 """A turn: the handling of one recorded Slack request, from its listener to the last piece of
-work that listener handed on, and what runs once it is over.
+work that listener handed on.
 
 The inbox (slackbot.usecases.inbox) opens a turn around a listener. Work the listener submits
 to the listener executor (`/escalate move` answers first, then moves) belongs to the same turn:
 `TurnExecutor` carries the turn into it, and the turn ends when the listener and all of that
-work have ended. Then the request is marked done, and only then does what was deferred to the
-end of the turn run (`after_turn`: the outbox's delivery), so that a crash while posting to
-Slack never makes the request look unfinished.
+work have ended. Then the request is marked done.
+
+A request whose use case does not know it was applied already (interactivity and commands,
+unlike events, which their use cases claim by event id) must not be replayed once its change is
+committed. So when such a turn's work says it committed (`committed()`, which the outbox's
+`kick()` calls before it delivers) the request is marked done there and then: a crash while
+its effects are posted to Slack leaves them to the outbox and never replays the request.
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ _current: contextvars.ContextVar[Turn | None] = contextvars.ContextVar("turn", d
 class Turn:
     """One request's handling: open while its listener or work it handed on is running."""
 
-    def __init__(self, key: str, finish: Callable[[bool], None]) -> None:
+    def __init__(self, key: str, finish: Callable[[bool], None], *, done_when_committed: bool):
         self.key = key
         self._finish = finish
+        self._done_when_committed = done_when_committed
+        self._finished = False
         self._open = 1
         self._ok = True
-        self._after: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
     def hold(self) -> None:
@@ -46,21 +51,23 @@ class Turn:
             self._open -= 1
             if self._open > 0:
                 return
-            ok, after, self._after = self._ok, self._after, []
+        self._finish_once(self._ok)
+
+    def committed(self) -> None:
+        """The turn's change is committed and only its delivery is left: a request that must
+        not be replayed from here on is done now."""
+        if self._done_when_committed:
+            self._finish_once(True)
+
+    def _finish_once(self, ok: bool) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
         try:
             self._finish(ok)
         except Exception:
             log.exception("could not finish the turn of %s", self.key)
-        for fn in after:
-            fn()
-
-    def after(self, fn: Callable[[], None]) -> None:
-        """Run `fn` once the turn is over (now, if it is)."""
-        with self._lock:
-            if self._open > 0:
-                self._after.append(fn)
-                return
-        fn()
 
 
 def current() -> Turn | None:
@@ -78,13 +85,11 @@ def leave(token: contextvars.Token) -> None:
     _current.reset(token)
 
 
-def after_turn(fn: Callable[[], None]) -> bool:
-    """Defer `fn` to the end of the current turn; False (and nothing done) outside any turn."""
+def committed() -> None:
+    """The current turn's change is committed (see `Turn.committed`); nothing outside a turn."""
     turn = _current.get()
-    if turn is None:
-        return False
-    turn.after(fn)
-    return True
+    if turn is not None:
+        turn.committed()
 
 
 class TurnExecutor(ThreadPoolExecutor):

@@ -1,0 +1,280 @@
+"""The inbox: every Slack request that changes state is recorded before Slack gets its answer,
+then processed; what was never finished is replayed.
+
+Bolt answers Slack first and works after; the work used to live only in memory until its
+transaction committed, so a crash (or a database that was away) lost what Slack had been told
+was received, and Slack never sends an acknowledged event again. Now, before the answer:
+
+1. `record()`: one short INSERT of the request (key, kind, body), nothing read. If it fails,
+   Slack gets an error instead of an answer and sends the request again (events), or the person
+   sees the error and tries again (buttons, forms).
+2. The listener runs in a turn (slackbot.usecases.turns): when it, and the work it handed on,
+   ended (interactivity and commands: once their change is committed), the row is marked done
+   (`finish`) and its body blanked; the lease is renewed while it runs. An event whose listener
+   failed (not a refusal) stays pending.
+3. `replay_due()` (at start-up and every tick): a pending row whose lease ran out (its process
+   died, or it failed) is handed to the app again as the same request, a few times at most.
+
+A replay, or Slack's own redelivery, must change nothing that was applied already: a use case
+claims the request's key in its own transaction (`claim`, the event-id dedup) and makes no
+change when the claim says it was applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from slackbot.domain.clock import Clock
+from slackbot.usecases.leases import Renewer
+from slackbot.usecases.outbox import through_database_errors
+from slackbot.usecases.turns import Turn
+from storage.db import is_sqlite, writer
+from storage.models import InboxRequest
+
+log = logging.getLogger(__name__)
+
+#: Unfinished this long after it was received (or last renewed), a request is replayed.
+LEASE = timedelta(seconds=10)
+#: Wall-clock seconds between renewals while a request is being handled.
+RENEW_EVERY = 3.0
+#: A request is replayed at most this often, then given up (logged, kept as `failed`).
+MAX_REPLAYS = 3
+#: Done and failed requests are kept this long (Slack redelivers for minutes at most).
+KEEP = timedelta(days=1)
+#: How long marking a request done is retried while the database does not answer.
+FINISH_RETRY_SECONDS = 15.0
+#: Events that change nothing: not recorded.
+READ_ONLY_EVENTS = frozenset({"app_home_opened"})
+#: `/escalate` subcommands that change a case (the others only read, or open a modal).
+CHANGING_SUBCOMMANDS = frozenset({"move", "ticket"})
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+
+#: Replays a stored request through the app: fn(key, body).
+Replay = Callable[[str, dict[str, Any]], None]
+
+
+def _digest(body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:40]
+
+
+def request_key(body: dict[str, Any]) -> tuple[str, str] | None:
+    """(kind, key) of a request that changes state; None for one that only reads.
+
+    Events are keyed by Slack's event_id (what its redeliveries share). Interactivity and
+    commands by a digest of the whole payload: its trigger_id, action_ts and view id make it
+    one interaction's, and a Socket Mode redelivery carries the same payload.
+    """
+    kind = body.get("type")
+    if kind == "event_callback":
+        event_type = str((body.get("event") or {}).get("type") or "")
+        if event_type in READ_ONLY_EVENTS:
+            return None
+        return f"event:{event_type}"[:64], str(body.get("event_id") or f"ev:{_digest(body)}")
+    if kind in ("block_actions", "view_submission"):
+        return kind, f"{kind}:{_digest(body)}"
+    if body.get("command") == "/escalate":
+        words = str(body.get("text") or "").split()
+        if words and words[0].lower() in CHANGING_SUBCOMMANDS:
+            return "command", f"command:{_digest(body)}"
+    return None
+
+
+def claim(session: Session, key: str | None, now) -> bool:
+    """In the caller's transaction, record that request `key` was applied; False if it was
+    already (a replay or a redelivery: change nothing). Keys never recorded are claimed too."""
+    if key is None:
+        return True
+    claimed = session.execute(
+        update(InboxRequest)
+        .where(InboxRequest.key == key, InboxRequest.applied_at.is_(None))
+        .values(applied_at=now)
+    ).rowcount
+    if claimed:
+        return True
+    if session.get(InboxRequest, key) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(
+                InboxRequest(
+                    key=key,
+                    kind="claimed",
+                    state=DONE,
+                    received_at=now,
+                    lease_until=now,
+                    applied_at=now,
+                    done_at=now,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+class Inbox:
+    """Records, finishes and replays Slack requests."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._replay: Replay | None = None
+        self._stopping = threading.Event()
+        self._leases = Renewer(self._renew, every=RENEW_EVERY, name="inbox-leases")
+
+    def attach(self, replay: Replay) -> None:
+        """Say how a stored request is handed to the app again (the app does, once built)."""
+        self._replay = replay
+
+    def stop(self) -> None:
+        """Replay nothing more (shutdown)."""
+        self._stopping.set()
+
+    def record(self, key: str, kind: str, body: dict[str, Any]) -> bool:
+        """Record a request before it is acknowledged: one INSERT; False if it already was
+        (Slack sent it again). Raises when the database does not take it."""
+        now = self.clock.now()
+        row = {
+            "key": key,
+            "kind": kind,
+            "body": body,
+            "state": PENDING,
+            "replays": 0,
+            "received_at": now,
+            "lease_until": now + LEASE,
+        }
+        dialect_insert = sqlite_insert if is_sqlite(self.engine) else postgresql_insert
+        statement = (
+            dialect_insert(InboxRequest)
+            .values(**row)
+            .on_conflict_do_nothing()
+            .returning(InboxRequest.key)  # psycopg tells no rowcount here
+        )
+        with writer(self.engine).begin() as connection:
+            return connection.execute(statement).first() is not None
+
+    def turn(self, key: str, *, event: bool) -> Turn:
+        """A turn for handling request `key`, its lease renewed until it is done.
+
+        An event is done when the turn is over; if it failed, it is replayed (nobody was told,
+        and its use cases claim its event id). Interactivity and commands are done once their
+        change is committed (see slackbot.usecases.turns); if one failed, the person was told
+        and tries again: it is given up.
+        """
+        self._leases.hold(key)
+        return Turn(
+            key, lambda ok: self.finish(key, ok, retry=event), done_when_committed=not event
+        )
+
+    def finish(self, key: str, ok: bool, *, retry: bool = False) -> None:
+        """The request's handling ended: done (`ok`); else pending for a replay after its
+        lease (`retry`), or failed."""
+        try:
+            through_database_errors(
+                lambda: self._finish(key, ok, retry),
+                seconds=FINISH_RETRY_SECONDS,
+                what=f"the Slack request {key} was handled",
+            )
+        finally:
+            self._leases.release(key)
+
+    def _finish(self, key: str, ok: bool, retry: bool) -> None:
+        now = self.clock.now()
+        if ok:
+            values: dict[str, Any] = {"state": DONE, "done_at": now, "body": {}}
+        elif retry:
+            values = {"lease_until": now + LEASE, "last_error": "the listener failed"}
+        else:
+            values = {"state": FAILED, "done_at": now, "last_error": "the listener failed"}
+        with Session(writer(self.engine)) as session:
+            session.execute(
+                update(InboxRequest)
+                .where(InboxRequest.key == key, InboxRequest.state == PENDING)
+                .values(**values)
+            )
+            session.commit()
+
+    def _renew(self, keys: list[str]) -> None:
+        now = self.clock.now()
+        with Session(writer(self.engine)) as session:
+            session.execute(
+                update(InboxRequest)
+                .where(InboxRequest.key.in_(keys), InboxRequest.state == PENDING)
+                .values(lease_until=now + LEASE)
+            )
+            session.commit()
+
+    def replay_due(self, limit: int = 50) -> int:
+        """Hand every unfinished request whose lease ran out to the app again; how many."""
+        if self._replay is None:
+            return 0
+        now = self.clock.now()
+        with Session(self.engine) as session:
+            keys = session.exec(
+                select(InboxRequest.key)
+                .where(InboxRequest.state == PENDING, InboxRequest.lease_until < now)
+                .order_by(InboxRequest.received_at)
+                .limit(limit)
+            ).all()
+        replayed = 0
+        for key in keys:
+            if self._stopping.is_set():
+                break
+            body = self._claim(key)
+            if body is None:
+                continue
+            log.warning("replaying the unfinished Slack request %s", key)
+            try:
+                self._replay(key, body)
+            except Exception:
+                log.exception("replaying %s failed; it is tried again after its lease", key)
+            replayed += 1
+        return replayed
+
+    def _claim(self, key: str) -> dict[str, Any] | None:
+        """Take a due request for a replay (None: someone else did, or it was given up)."""
+        now = self.clock.now()
+        with Session(writer(self.engine), expire_on_commit=False) as session:
+            taken = session.execute(
+                update(InboxRequest)
+                .where(
+                    InboxRequest.key == key,
+                    InboxRequest.state == PENDING,
+                    InboxRequest.lease_until < now,
+                )
+                .values(lease_until=now + LEASE, replays=InboxRequest.replays + 1)
+            ).rowcount
+            row = session.get(InboxRequest, key) if taken else None
+            if row is not None and row.replays > MAX_REPLAYS:
+                log.error("giving up the Slack request %s after %s replays", key, MAX_REPLAYS)
+                row.state, row.done_at = FAILED, now
+                row = None
+            session.commit()
+        return None if row is None else dict(row.body)
+
+    def prune(self, older_than: timedelta = KEEP) -> int:
+        """Forget finished requests older than a day (the scheduler calls this every tick)."""
+        cutoff = self.clock.now() - older_than
+        with Session(writer(self.engine)) as session:
+            result = session.execute(
+                delete(InboxRequest).where(
+                    InboxRequest.received_at < cutoff,
+                    or_(InboxRequest.state == DONE, InboxRequest.state == FAILED),
+                )
+            )
+            session.commit()
+        return result.rowcount or 0
