@@ -63,14 +63,18 @@ def refresh_root(session: Session, *, case_id: int, now: datetime) -> None:
     """Queue an edit of the root message to show the case as it is when delivered.
 
     The message is rendered at delivery time, so one pending refresh covers any number of
-    changes: another is queued only if none is waiting.
+    changes: another is queued only if none is waiting. The waiting one is locked until this
+    transaction ends (PostgreSQL; SQLite's writers are serial already), so it cannot be claimed
+    and rendered from the case as it was before this change commits.
     """
     waiting = session.exec(
-        select(OutboxItem.id).where(
+        select(OutboxItem.id)
+        .where(
             OutboxItem.kind == OutboxKind.SLACK_ROOT,
             OutboxItem.case_id == case_id,
             OutboxItem.state == OutboxState.PENDING,
         )
+        .with_for_update()
     ).first()
     if waiting is None:
         enqueue(
