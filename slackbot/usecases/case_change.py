@@ -171,6 +171,34 @@ def guard(
     return None
 
 
+def guard_case(
+    session: Session,
+    case: Case,
+    playbook: Playbook,
+    actor: Actor,
+    *,
+    via: Via,
+    what: str,
+    now: datetime,
+    reply_to: str | None,
+) -> Result | None:
+    """None when `actor` is the case's opener, its owner or a responder of its current tier;
+    else as `guard` (NEEDS_MEMBERS, or DENIED, recorded and told)."""
+    if actor.user_id in (case.opened_by, case.owner_id):
+        return None
+    return guard(
+        session,
+        case,
+        playbook,
+        actor,
+        tier=case.tier,
+        via=via,
+        what=what,
+        now=now,
+        reply_to=reply_to,
+    )
+
+
 def prune_processed_events(
     services: Services, *, older_than: timedelta = PROCESSED_EVENT_TTL
 ) -> int:

@@ -20,6 +20,7 @@ from slackbot.domain.status_machine import Via
 from slackbot.domain.vocabulary import DeadlineState, EventKind
 from slackbot.services import Services
 from slackbot.usecases import slack_posts
+from slackbot.usecases.case_change import Actor, Outcome, Result, guard_case
 from slackbot.usecases.deadlines import sync_deadlines
 from slackbot.usecases.drafts import request_draft
 from slackbot.usecases.events import record_event
@@ -124,9 +125,9 @@ def describe_case(case: Case) -> str:
 
 
 def ask_vendor_for_update(
-    services: Services, *, case_id: int, user_id: str, channel: str | None
-) -> bool:
-    """Draft a request for an update, replying on the vendor's email thread; True if drafted.
+    services: Services, *, case_id: int, actor: Actor, channel: str | None
+) -> Result:
+    """Draft a request for an update, replying on the vendor's email thread; APPLIED if drafted.
 
     It goes through the hand-off flow: the draft is shown in the thread and leaves only when
     someone presses Send.
@@ -134,7 +135,7 @@ def ask_vendor_for_update(
     return _draft(
         services,
         case_id=case_id,
-        user_id=user_id,
+        actor=actor,
         channel=channel,
         purpose=Purpose.UPDATE_REQUEST,
         kind=EventKind.UPDATE_REQUESTED,
@@ -142,14 +143,14 @@ def ask_vendor_for_update(
 
 
 def suggest_leadership(
-    services: Services, *, case_id: int, user_id: str, channel: str | None
-) -> bool:
+    services: Services, *, case_id: int, actor: Actor, channel: str | None
+) -> Result:
     """Draft an escalation to the vendor's leadership contacts (citing their ticket and the
-    case history); without contacts, tell the presser whom to ask instead. True if drafted."""
+    case history); without contacts, tell the presser whom to ask instead."""
     return _draft(
         services,
         case_id=case_id,
-        user_id=user_id,
+        actor=actor,
         channel=channel,
         purpose=Purpose.LEADERSHIP,
         kind=EventKind.LEADERSHIP_REQUESTED,
@@ -167,69 +168,127 @@ def _why_not_drafted(playbook: Playbook, *, contacts: bool) -> str:
     )
 
 
+def _guarded(
+    session: Session,
+    services: Services,
+    case_id: int,
+    actor: Actor,
+    *,
+    what: str,
+    now: datetime,
+    channel: str | None,
+) -> tuple[Case, Playbook, Result | None]:
+    """The case and playbook, and the refusal if `actor` may not act on the case (see guard_case)."""
+    case = get_case(session, case_id=case_id, lock=True)
+    playbook = services.playbooks.get(case.playbook_id) if case else None
+    if case is None or playbook is None:
+        raise ReminderError("This case no longer exists.")
+    refused = guard_case(
+        session, case, playbook, actor, via=Via.BUTTON, what=what, now=now, reply_to=channel
+    )
+    if refused is not None and refused.outcome is Outcome.NEEDS_MEMBERS:
+        session.rollback()  # the edge fetches the members and asks again
+    return case, playbook, refused
+
+
 def _draft(
     services: Services,
     *,
     case_id: int,
-    user_id: str,
+    actor: Actor,
     channel: str | None,
     purpose: Purpose,
     kind: EventKind,
-) -> bool:
+) -> Result:
     now = services.clock.now()
     with write_session(services.engine) as session:
-        case = get_case(session, case_id=case_id)
-        playbook = services.playbooks.get(case.playbook_id) if case else None
-        if case is None or playbook is None:
-            raise ReminderError("This case no longer exists.")
-        contacts = purpose is not Purpose.LEADERSHIP or bool(playbook.leadership_contacts)
-        drafted = bool(playbook.receiver.email) and contacts
-        if drafted:
-            request_draft(session, case_id=case.id, purpose=purpose, user_id=user_id, now=now)
-        else:
-            slack_posts.post_ephemeral(
-                session,
-                user=user_id,
-                channel=channel,
-                case_id=case.id,
-                now=now,
-                text=_why_not_drafted(playbook, contacts=contacts),
-            )
-        record_event(
+        case, playbook, refused = _guarded(
             session,
-            case_id=case.id,
-            kind=kind,
-            at=now,
-            actor=user_id,
-            via=Via.BUTTON,
-            drafted=drafted,
+            services,
+            case_id,
+            actor,
+            what=f"draft {purpose.label} email",
+            now=now,
+            channel=channel,
         )
+        drafted = False
+        if refused is None:
+            drafted = _request_or_explain(session, case, playbook, actor, channel, purpose, now)
+            record_event(
+                session,
+                case_id=case.id,
+                kind=kind,
+                at=now,
+                actor=actor.user_id,
+                via=Via.BUTTON,
+                drafted=drafted,
+            )
     services.outbox.kick()
+    if refused is not None:
+        return refused
+    return Result(Outcome.APPLIED if drafted else Outcome.REFUSED, case_id=case_id)
+
+
+def _request_or_explain(
+    session: Session,
+    case: Case,
+    playbook: Playbook,
+    actor: Actor,
+    channel: str | None,
+    purpose: Purpose,
+    now: datetime,
+) -> bool:
+    """Queue the draft, or tell the presser why it can't be drafted; True if queued."""
+    user_id = actor.user_id
+    contacts = purpose is not Purpose.LEADERSHIP or bool(playbook.leadership_contacts)
+    drafted = bool(playbook.receiver.email) and contacts
+    if drafted:
+        request_draft(session, case_id=case.id, purpose=purpose, user_id=user_id, now=now)
+    else:
+        slack_posts.post_ephemeral(
+            session,
+            user=user_id,
+            channel=channel,
+            case_id=case.id,
+            now=now,
+            text=_why_not_drafted(playbook, contacts=contacts),
+        )
     return drafted
 
 
-def record_callback_done(services: Services, *, case_id: int, user_id: str) -> None:
+def record_callback_done(
+    services: Services, *, case_id: int, actor: Actor, channel: str | None = None
+) -> Result:
     """The promised call-back happened: log it, which stops the call-back clock."""
     now = services.clock.now()
+    user_id = actor.user_id
     with write_session(services.engine) as session:
-        case = get_case(session, case_id=case_id, lock=True)
-        playbook = services.playbooks.get(case.playbook_id) if case else None
-        if case is None or playbook is None:
-            raise ReminderError("This case no longer exists.")
-        record_event(
-            session,
-            case_id=case.id,
-            kind=EventKind.CALLBACK_DONE,
-            at=now,
-            actor=user_id,
-            via=Via.BUTTON,
+        case, playbook, refused = _guarded(
+            session, services, case_id, actor, what="confirm call-back", now=now, channel=channel
         )
-        session.flush()
-        sync_deadlines(session, case, playbook, now)
-        slack_posts.post_in_thread(
-            session,
-            case_id=case.id,
-            now=now,
-            text=f"<@{user_id}> confirmed the call-back to the requester.",
-        )
+        if refused is None:
+            _callback_done(session, case, playbook, user_id, now)
     services.outbox.kick()
+    return refused or Result(Outcome.APPLIED, case_id=case_id)
+
+
+def _callback_done(
+    session: Session, case: Case, playbook: Playbook, user_id: str, now: datetime
+) -> None:
+    """Log the call-back, resync the clocks and say so in the thread."""
+    record_event(
+        session,
+        case_id=case.id,
+        kind=EventKind.CALLBACK_DONE,
+        at=now,
+        actor=user_id,
+        via=Via.BUTTON,
+    )
+    session.flush()
+    sync_deadlines(session, case, playbook, now)
+    slack_posts.post_in_thread(
+        session,
+        case_id=case.id,
+        now=now,
+        text=f"<@{user_id}> confirmed the call-back to the requester.",
+    )

@@ -614,3 +614,31 @@ def _compose_items(bot) -> list[OutboxItem]:
                 select(OutboxItem).where(OutboxItem.kind == "email.compose").order_by(OutboxItem.id)
             ).all()
         )
+
+
+@pytest.mark.parametrize(
+    "action_id",
+    [
+        VendorAction.PREVIEW_HANDOFF,
+        VendorAction.REOPEN,
+        VendorAction.LEADERSHIP,
+        VendorAction.TECHNICAL,
+    ],
+)
+def test_a_stranger_asking_for_a_draft_is_denied_and_nothing_is_drafted(
+    mail_bot, fake_slack, smtp, action_id
+):
+    case_id, channel, _, _ = open_case(mail_bot, fake_slack)
+    before = len(_compose_items(mail_bot))
+    press(mail_bot, action_id, str(case_id), user=STRANGER, channel=channel)
+    denial = fake_slack.wait_until(
+        lambda c: c.method == "chat.postEphemeral" and c.body.get("user") == STRANGER,
+        "a denial",
+    )[-1]
+    assert ":lock:" in denial.body["text"]
+    assert "pat@clinic.example.com" not in dumps(denial.body)
+    mail_bot.services.outbox.deliver_due()
+    assert len(_compose_items(mail_bot)) == before
+    assert [d.created_by for d in drafts(mail_bot, case_id)] == [AGENT]
+    denied = [e for e in events(mail_bot, case_id) if e.kind == "denied"]
+    assert [e.actor for e in denied] == [STRANGER]

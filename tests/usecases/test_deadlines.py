@@ -390,7 +390,7 @@ def test_callback_clock_until_the_call_back_is_confirmed(start_services, fake_sl
     assert deadlines.sweep(services) == 1
     blocks = str(_reminders(fake_slack)[-1].body["blocks"])
     assert "deadline_callback_done" in blocks
-    reminder_actions.record_callback_done(services, case_id=case.id, user_id="U0AGENT01")
+    reminder_actions.record_callback_done(services, case_id=case.id, actor=Actor("U0AGENT01"))
     assert _row(services, case.id, DeadlineKind.CALLBACK).state == "cleared"
 
 

@@ -10,6 +10,7 @@ from slack_bolt import Ack, BoltContext
 from slackbot.render.reminders import SNOOZE_ACTIONS, ReminderAction, parse_button_value
 from slackbot.services import Services
 from slackbot.usecases import reminder_actions
+from slackbot.usecases.actors import with_members
 
 
 def _pressed(body: dict[str, Any]) -> tuple[str, str | None, int | None, int | None]:
@@ -40,7 +41,13 @@ def handle_ask_vendor(ack: Ack, body: dict[str, Any], context: BoltContext) -> N
     if case_id is None:
         return
     services: Services = context["services"]
-    reminder_actions.ask_vendor_for_update(services, case_id=case_id, user_id=user, channel=channel)
+    with_members(
+        services,
+        user,
+        lambda actor: reminder_actions.ask_vendor_for_update(
+            services, case_id=case_id, actor=actor, channel=channel
+        ),
+    )
 
 
 def handle_escalate_leadership(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -50,13 +57,26 @@ def handle_escalate_leadership(ack: Ack, body: dict[str, Any], context: BoltCont
     if case_id is None:
         return
     services: Services = context["services"]
-    reminder_actions.suggest_leadership(services, case_id=case_id, user_id=user, channel=channel)
+    with_members(
+        services,
+        user,
+        lambda actor: reminder_actions.suggest_leadership(
+            services, case_id=case_id, actor=actor, channel=channel
+        ),
+    )
 
 
 def handle_callback_done(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """The promised call-back happened."""
     ack()
-    user, _channel, _deadline, case_id = _pressed(body)
+    user, channel, _deadline, case_id = _pressed(body)
     if case_id is None:
         return
-    reminder_actions.record_callback_done(context["services"], case_id=case_id, user_id=user)
+    services: Services = context["services"]
+    with_members(
+        services,
+        user,
+        lambda actor: reminder_actions.record_callback_done(
+            services, case_id=case_id, actor=actor, channel=channel
+        ),
+    )

@@ -29,16 +29,20 @@ DRAFT_BUTTONS = {
 
 
 def handle_draft_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], context):
-    """Ask for a draft of the email the button names."""
+    """Ask for a draft of the email the button names (who may is the use case's rule)."""
     ack()
     case_id = int_or_none(action.get("value"))
     if case_id is None:
         return
-    vendor_email.ask_for_draft(
-        context["services"],
-        case_id=case_id,
-        purpose=DRAFT_BUTTONS[VendorAction(action["action_id"])],
-        user_id=body["user"]["id"],
+    services: Services = context["services"]
+    user, channel = user_and_channel(body)
+    purpose = DRAFT_BUTTONS[VendorAction(action["action_id"])]
+    with_members(
+        services,
+        user,
+        lambda actor: vendor_email.ask_for_draft(
+            services, case_id=case_id, purpose=purpose, actor=actor, channel=channel
+        ),
     )
 
 

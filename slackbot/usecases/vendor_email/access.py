@@ -1,6 +1,7 @@
 """Acting on a stored draft: load it with its case and playbook, let only who may act do the
 work, and do it in one transaction. Send, Edit and View full email all go through
-`act_on_draft`; the case's opener and its current tier's responders may act."""
+`act_on_draft`; the case's opener, its owner and its current tier's responders may act
+(`guard_case`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from slackbot.domain.playbooks import Playbook
 from slackbot.domain.status_machine import Via
 from slackbot.render import email_preview_blocks
 from slackbot.usecases import slack_posts
-from slackbot.usecases.move_case import Actor, Outcome, Result, guard
+from slackbot.usecases.case_change import Actor, Outcome, Result, guard_case
 from storage.db import write_session
 from storage.models import Case, EmailDraft
 from storage.repositories import get_case, get_draft
@@ -41,32 +42,6 @@ def load_draft(
     if case is None or playbook is None:
         raise DraftError("This case or its playbook no longer exists.")
     return draft, case, playbook
-
-
-def _authorise(
-    session: Session,
-    case: Case,
-    playbook: Playbook,
-    actor: Actor,
-    *,
-    what: str,
-    now: datetime,
-    channel: str | None,
-) -> Result | None:
-    """The case's opener, or its current tier's responders, may send and edit its emails."""
-    if actor.user_id == case.opened_by:
-        return None
-    return guard(
-        session,
-        case,
-        playbook,
-        actor,
-        tier=case.tier,
-        via=Via.BUTTON,
-        what=what,
-        now=now,
-        reply_to=channel,
-    )
 
 
 @dataclass(frozen=True)
@@ -115,7 +90,9 @@ def act_on_draft(
             row, case, playbook = load_draft(session, services, draft_id, lock=True)
         except DraftError as exc:
             return Result(Outcome.IGNORED, str(exc))
-        refused = _authorise(session, case, playbook, actor, what=what, now=now, channel=channel)
+        refused = guard_case(
+            session, case, playbook, actor, via=Via.BUTTON, what=what, now=now, reply_to=channel
+        )
         if refused is not None and refused.outcome is Outcome.NEEDS_MEMBERS:
             session.rollback()  # the edge fetches the members and asks again
             return refused

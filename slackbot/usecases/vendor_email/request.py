@@ -1,11 +1,14 @@
 """Asking for a draft from a button: the case's Preview hand-off, Reopen with vendor, or
-Escalate to vendor leadership/technical. Composition happens in the outbox (`compose`)."""
+Escalate to vendor leadership/technical. Only who may act on the case may ask (the draft names
+its requester as the sender); composition happens in the outbox (`compose`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from slackbot.domain.handoff import Purpose
+from slackbot.domain.status_machine import Via
+from slackbot.usecases.case_change import Actor, Outcome, Result, guard_case
 from slackbot.usecases.drafts import request_draft
 from slackbot.usecases.vendor_email.access import DraftError
 from storage.db import write_session
@@ -16,20 +19,46 @@ if TYPE_CHECKING:
 
 
 def ask_for_draft(
-    services: Services, *, case_id: int, purpose: Purpose, user_id: str, note: str | None = None
-) -> None:
-    """A button asked for a draft: queue its composition and deliver at once."""
+    services: Services,
+    *,
+    case_id: int,
+    purpose: Purpose,
+    actor: Actor,
+    channel: str | None = None,
+    note: str | None = None,
+) -> Result:
+    """A button asked for a draft: check who asks, queue its composition and deliver at once."""
     now = services.clock.now()
     with write_session(services.engine) as session:
         case = get_case(session, case_id=case_id)
         playbook = services.playbooks.get(case.playbook_id) if case else None
         if case is None or playbook is None:
             raise DraftError("This case no longer exists.")
-        if not playbook.receiver.email:
-            raise DraftError(
-                f"{playbook.receiver.name} takes no email in playbook `{playbook.id}`."
-            )
-        request_draft(
-            session, case_id=case.id, purpose=purpose, user_id=user_id, now=now, note=note
+        refused = guard_case(
+            session,
+            case,
+            playbook,
+            actor,
+            via=Via.BUTTON,
+            what=f"draft {purpose.label} email",
+            now=now,
+            reply_to=channel,
         )
+        if refused is not None and refused.outcome is Outcome.NEEDS_MEMBERS:
+            session.rollback()  # the edge fetches the members and asks again
+            return refused
+        if refused is None:
+            if not playbook.receiver.email:
+                raise DraftError(
+                    f"{playbook.receiver.name} takes no email in playbook `{playbook.id}`."
+                )
+            request_draft(
+                session,
+                case_id=case.id,
+                purpose=purpose,
+                user_id=actor.user_id,
+                now=now,
+                note=note,
+            )
     services.outbox.kick()
+    return refused or Result(Outcome.APPLIED, case_id=case_id)
