@@ -642,3 +642,21 @@ def test_a_stranger_asking_for_a_draft_is_denied_and_nothing_is_drafted(
     assert [d.created_by for d in drafts(mail_bot, case_id)] == [AGENT]
     denied = [e for e in events(mail_bot, case_id) if e.kind == "denied"]
     assert [e.actor for e in denied] == [STRANGER]
+
+
+def test_a_strangers_edit_is_denied_before_any_modal_shows_contact_details(mail_bot, fake_slack):
+    case_id, channel, _, preview = open_case(mail_bot, fake_slack)
+    opened = len(fake_slack.calls_to("views.open"))
+    value = button(blocks_of(preview), EmailAction.EDIT)["value"]
+    assert press(mail_bot, EmailAction.EDIT, value, user=STRANGER, channel=channel).status == 200
+    denial = fake_slack.wait_until(
+        lambda c: c.method == "chat.postEphemeral" and c.body.get("user") == STRANGER,
+        "a denial",
+    )[-1]
+    assert ":lock:" in denial.body["text"]
+    assert len(fake_slack.calls_to("views.open")) == opened
+    sent_to_stranger = [c for c in fake_slack.calls if dumps(c.body).count(STRANGER)]
+    for call in sent_to_stranger:
+        assert "555-555-0102" not in dumps(call.body)
+        assert "pat@clinic.example.com" not in dumps(call.body)
+    assert [e.actor for e in events(mail_bot, case_id) if e.kind == "denied"] == [STRANGER]

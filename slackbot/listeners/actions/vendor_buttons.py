@@ -83,17 +83,21 @@ def handle_view(ack: Ack, body: dict[str, Any], action: dict[str, Any], context:
 def handle_edit(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ):
-    """Open the draft's edit form, prefilled."""
+    """Open the draft's edit form, prefilled, for who may act on the case only."""
     ack()
     draft_id = int_or_none(action.get("value"))
     if draft_id is None:
         return
-    draft, case, playbook = vendor_email.draft_for_edit(context["services"], draft_id=draft_id)
+    user, channel = user_and_channel(body)
+    found = vendor_email.open_for_edit(
+        context["services"], draft_id=draft_id, user_id=user, channel=channel
+    )
+    if found is None:
+        return  # denied (and told), or Slack would not say who may act
+    draft, case, playbook = found
     # A modal must open within the trigger's 3 seconds: a UI answer, not an outbox item.
     view = build_edit_modal(draft, case, playbook)
-    view["private_metadata"] = json.dumps(
-        {"draft_id": draft.id, "channel": (body.get("channel") or {}).get("id")}
-    )
+    view["private_metadata"] = json.dumps({"draft_id": draft.id, "channel": channel})
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 # What the composition root, the listeners and the tests use; the rest stays in its module.
 from slackbot.usecases.vendor_email.access import DraftError
 from slackbot.usecases.vendor_email.compose import Composer
-from slackbot.usecases.vendor_email.edit import draft_for_edit, edit_draft
+from slackbot.usecases.vendor_email.edit import draft_for_edit, edit_draft, open_for_edit
 from slackbot.usecases.vendor_email.preview import PreviewEditor, preview_key
 from slackbot.usecases.vendor_email.request import ask_for_draft
 from slackbot.usecases.vendor_email.send import DRAFT_EMAIL, email_given_up, email_sent, send_draft
@@ -34,6 +34,7 @@ __all__ = [
     "edit_draft",
     "email_given_up",
     "email_sent",
+    "open_for_edit",
     "preview_key",
     "send_draft",
     "view_draft",

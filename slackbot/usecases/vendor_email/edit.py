@@ -14,6 +14,7 @@ from slackbot.domain.playbooks import Playbook
 from slackbot.domain.status_machine import Via
 from slackbot.domain.vocabulary import DraftState, EventKind
 from slackbot.render import email_preview_blocks
+from slackbot.usecases.actors import with_members
 from slackbot.usecases.events import record_event
 from slackbot.usecases.hooks import case_changed
 from slackbot.usecases.move_case import Actor, Outcome, Result
@@ -25,8 +26,40 @@ if TYPE_CHECKING:
     from slackbot.services import Services
 
 
+def open_for_edit(
+    services: Services, *, draft_id: int, user_id: str, channel: str | None
+) -> tuple[EmailDraft, Case, Playbook] | None:
+    """The draft, its case and playbook to prefill the Edit modal (contact details included),
+    only for who may act on the case; None when refused (denied, logged and told)."""
+    found: list[tuple[EmailDraft, Case, Playbook]] = []
+
+    def work(act: DraftAct) -> Result:
+        if not DraftState(act.row.state).sendable:
+            raise DraftError(email_preview_blocks.build_already(act.row))
+        found.append((act.row, act.case, act.playbook))
+        return Result(Outcome.APPLIED, case_id=act.case.id)
+
+    result = with_members(
+        services,
+        user_id,
+        lambda actor: act_on_draft(
+            services,
+            draft_id=draft_id,
+            actor=actor,
+            channel=channel,
+            what="edit email",
+            work=work,
+            kick=True,
+        ),
+    )
+    if result is not None and result.outcome is Outcome.IGNORED:
+        raise DraftError(result.reason)
+    return found[-1] if found else None
+
+
 def draft_for_edit(services: Services, *, draft_id: int) -> tuple[EmailDraft, Case, Playbook]:
-    """The draft, its case and playbook, for the Edit modal; DraftError when it can't change."""
+    """The draft, its case and playbook, to read an Edit submission (`edit_draft` decides who
+    may apply it); DraftError when it can't change."""
     with Session(services.engine) as session:
         row, case, playbook = load_draft(session, services, draft_id, lock=False)
     if not DraftState(row.state).sendable:
