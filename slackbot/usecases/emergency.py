@@ -25,8 +25,14 @@ from slackbot.domain.vocabulary import EventKind
 from slackbot.render import emergency_blocks as eb
 from slackbot.services import Services
 from slackbot.usecases import slack_posts
+from slackbot.usecases.case_change import Actor, Outcome, Result
 from slackbot.usecases.emergency_routes import queue_routes
-from slackbot.usecases.emergency_watch import acknowledge_pages, watch_pages
+from slackbot.usecases.emergency_watch import (
+    acknowledge_page_by,
+    acknowledge_pages,
+    guard_page,
+    watch_pages,
+)
 from slackbot.usecases.events import record_event
 from storage.db import write_session
 from storage.models import Case, Page
@@ -36,12 +42,14 @@ from storage.repositories import get_case
 __all__ = [
     "NotPaged",
     "PageOutcome",
+    "acknowledge_page_by",
     "acknowledge_pages",
     "case_exists",
     "case_of_page",
     "latest_page",
     "modal_for",
     "page_again",
+    "page_again_by",
     "page_on_call",
     "pages_for_case",
     "watch_pages",
@@ -323,3 +331,19 @@ def page_again(services: Services, *, page_id: int, user_id: str, kick: bool = T
         page_again=True,
     )
     return page_on_call(services, playbook=playbook, report=report, user_id=user_id, kick=kick)
+
+
+def page_again_by(services: Services, *, page_id: int, actor: Actor, channel: str | None) -> Result:
+    """The page's **Page again** button, for who may answer the page (`guard_page`) only."""
+    now = services.clock.now()
+    with write_session(services.engine) as session:
+        page, refused = guard_page(
+            session, services, page_id, actor, what="page again", now=now, reply_to=channel
+        )
+    if refused is not None and refused.outcome is Outcome.IGNORED:
+        raise NotPaged("That page no longer exists.")
+    if refused is not None:
+        services.outbox.kick()  # the denial
+        return refused
+    outcome = page_again(services, page_id=page_id, user_id=actor.user_id)
+    return Result(Outcome.APPLIED, case_id=outcome.case_id)

@@ -2,10 +2,13 @@
 
 An acknowledgement comes from the page's button, a reaction in the case thread, or PagerDuty
 itself (the watch looks the incident up); each is told to PagerDuty unless PagerDuty told us.
+Only the person who paged and the responders of the case's current tier may acknowledge a page
+or page again (`guard_page`); anyone else's press or reaction sends PagerDuty nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,16 +17,18 @@ from sqlmodel import Session, select
 from slackbot.domain import emergency as em
 from slackbot.domain import emergency_page as ep
 from slackbot.domain.clock import ensure_utc
-from slackbot.domain.status_machine import Action, Via
+from slackbot.domain.playbooks import Playbook
+from slackbot.domain.status_machine import Action, Responders, Via
 from slackbot.domain.vocabulary import BOT_ACTOR, SCHEDULER_ACTOR, EventKind
 from slackbot.render import emergency_blocks as eb
 from slackbot.services import Services
 from slackbot.usecases import slack_posts
+from slackbot.usecases.case_change import Actor, Outcome, Result, check_actor, deny
 from slackbot.usecases.emergency_routes import queue_pagerduty, sync_routes
 from slackbot.usecases.events import record_event
 from storage.db import write_session
-from storage.models import Page
-from storage.repositories import case_for_message
+from storage.models import Case, Page
+from storage.repositories import case_for_message, get_case
 
 #: The actor written when PagerDuty (not a person we know) acknowledged the page.
 PAGERDUTY_ACTOR = str(Via.PAGERDUTY)
@@ -84,21 +89,86 @@ def acknowledge_pages(
     return count
 
 
+def may_answer_page(
+    case: Case, playbook: Playbook, paged_by: Collection[str], actor: Actor
+) -> tuple[Outcome, str, Responders | None]:
+    """Who paged, or the case's current tier's responders, may acknowledge or page again."""
+    if actor.user_id in paged_by:
+        return Outcome.APPLIED, "", None
+    return check_actor(case, playbook, actor, case.tier)
+
+
+def guard_page(
+    session: Session,
+    services: Services,
+    page_id: int,
+    actor: Actor,
+    *,
+    what: str,
+    now: datetime,
+    reply_to: str | None,
+) -> tuple[Page | None, Result | None]:
+    """The page, and None when `actor` may answer it; else the refusal: IGNORED (gone),
+    NEEDS_MEMBERS (rolled back: the edge asks Slack), or DENIED (recorded and told)."""
+    page = session.get(Page, page_id)
+    case = get_case(session, case_id=page.case_id) if page else None
+    playbook = services.playbooks.get(case.playbook_id) if case else None
+    if page is None or case is None or playbook is None:
+        return page, Result(Outcome.IGNORED, "gone")
+    outcome, why, needs = may_answer_page(case, playbook, {page.paged_by}, actor)
+    if outcome is Outcome.NEEDS_MEMBERS:
+        session.rollback()
+        return page, Result(outcome, case_id=case.id, needs=needs)
+    if outcome is Outcome.DENIED:
+        deny(
+            session,
+            case,
+            actor=actor.user_id,
+            via=Via.BUTTON,
+            what=what,
+            reason=why,
+            now=now,
+            reply_to=reply_to,
+        )
+        return page, Result(Outcome.DENIED, why, case_id=case.id)
+    return page, None
+
+
+def acknowledge_page_by(
+    services: Services, *, page_id: int, actor: Actor, channel: str | None
+) -> Result:
+    """The page's Acknowledged button, for who may answer it (`guard_page`) only."""
+    now = services.clock.now()
+    with write_session(services.engine) as session:
+        page, refused = guard_page(
+            session, services, page_id, actor, what="acknowledge page", now=now, reply_to=channel
+        )
+        if refused is None and page.acknowledged_at is None and page.resolved_at is None:
+            _acknowledge(session, page, by=actor.user_id, via=Via.BUTTON, now=now)
+    services.outbox.kick()
+    return refused or Result(Outcome.APPLIED, case_id=page.case_id)
+
+
 def acknowledge_by_reaction(
-    services: Services, *, channel_id: str, ts: str, user_id: str, reaction: str
-) -> int:
-    """A reaction meaning "acknowledge" on any message of a paged case's thread."""
+    services: Services, *, channel_id: str, ts: str, actor: Actor, reaction: str
+) -> Result:
+    """A reaction meaning "acknowledge" on any message of a paged case's thread, by who may
+    answer the page; anyone else's is ignored here (the case's move tells them why not)."""
     with Session(services.engine) as session:
         case = case_for_message(session, channel_id=channel_id, ts=ts)
         if case is None:
-            return 0
+            return Result(Outcome.IGNORED)
         playbook = services.playbooks.get(case.playbook_id)
         if playbook is None or playbook.reaction_map.get(reaction) != Action.ACKNOWLEDGE:
-            return 0
-        waiting = session.exec(select(Page.id).where(*_unanswered(case.id))).first()
-    if waiting is None:
-        return 0
-    return acknowledge_pages(services, case_id=case.id, by=user_id, via=Via.REACTION)
+            return Result(Outcome.IGNORED)
+        paged_by = set(session.exec(select(Page.paged_by).where(*_unanswered(case.id))).all())
+    if not paged_by:
+        return Result(Outcome.IGNORED)
+    outcome, why, needs = may_answer_page(case, playbook, paged_by, actor)
+    if outcome is not Outcome.APPLIED:
+        return Result(outcome, why, case_id=case.id, needs=needs)
+    acknowledge_pages(services, case_id=case.id, by=actor.user_id, via=Via.REACTION)
+    return Result(Outcome.APPLIED, case_id=case.id)
 
 
 def resolve_pages_for_case(session: Session, *, case_id: int, now: datetime) -> int:

@@ -60,6 +60,17 @@ def open_modal(bot, fake_slack, text_=""):
     return fake_slack.wait_for("views.open")[-1].body["view"]
 
 
+STRANGER = "U0STRANGE1"
+
+
+def responders(bot, fake_slack, *users: str, case_id: int = 1) -> str:
+    """Make `users` the members of the case's channel (its tier 1 responders); its channel."""
+    with Session(bot.services.engine) as session:
+        channel = session.get(Case, case_id).channel_id
+    fake_slack.channel_members[channel] = list(users)
+    return channel
+
+
 def wait_until(predicate, timeout=5.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -126,6 +137,7 @@ def test_confirmed_emergency_pages_once_by_each_route_in_a_siren_thread(
     assert len(fake_pd.events()) == 1 and len(smtp.messages) == 1
 
     # On-call answers: the Acknowledged button in the thread.
+    responders(paging_bot, fake_slack, "U0ONCALL1")
     page_id = siren["blocks"][1]["elements"][0]["value"]
     pressed = block_actions(
         "emergency_acknowledged", page_id, user="U0ONCALL1", message_ts="1700000000.000002"
@@ -165,6 +177,7 @@ def test_acknowledge_reaction_in_the_thread(paging_bot, fake_slack, fake_pd):
     with Session(paging_bot.services.engine) as session:
         case = session.get(Case, 1)
         channel, ts = case.channel_id, case.root_ts
+    responders(paging_bot, fake_slack, "U0ONCALL1")
     response = paging_bot.sender.event(
         {
             "type": "reaction_added",
@@ -205,6 +218,7 @@ def test_page_on_call_button_and_page_again(paging_bot, fake_slack, fake_pd, smt
     # ...unless someone explicitly chooses Page again.
     siren = fake_slack.wait_for("chat.postMessage", 2)[1].body
     page_id = siren["blocks"][1]["elements"][1]["value"]
+    responders(paging_bot, fake_slack, "U0LEAD001")
     again = block_actions("emergency_page_again", page_id, user="U0LEAD001")
     assert paging_bot.sender.interactive(again).status == 200
     events = fake_pd.wait_for_events(3)
@@ -218,3 +232,72 @@ def test_emergency_with_a_case_id_prefills_it(paging_bot, fake_slack):
     view = open_modal(paging_bot, fake_slack, "ESC-5")
     prefilled = next(b for b in view["blocks"] if b.get("block_id") == "em_case")
     assert prefilled["element"]["initial_value"] == "ESC-5"
+
+
+def _paged(bot, fake_slack, fake_pd):
+    """A confirmed page; (channel, root ts, Acknowledged value, Page again value)."""
+    view = open_modal(bot, fake_slack)
+    bot.sender.interactive(view_submission(view, values(confirmed=True)))
+    fake_pd.wait_for_events(1)
+    siren = fake_slack.wait_for("chat.postMessage", 2)[1].body
+    wait_until(lambda: _root_ts(bot) is not None)
+    channel = responders(bot, fake_slack, "U0ONCALL1")
+    buttons = siren["blocks"][1]["elements"]
+    return channel, _root_ts(bot), buttons[0]["value"], buttons[1]["value"]
+
+
+def _root_ts(bot):
+    with Session(bot.services.engine) as session:
+        case = session.get(Case, 1)
+        return case.root_ts if case else None
+
+
+def _pd_actions(fake_pd) -> list[str]:
+    return [e.body.get("event_action") for e in fake_pd.events()]
+
+
+@pytest.mark.parametrize("action_id", ["emergency_acknowledged", "emergency_page_again"])
+def test_a_strangers_page_buttons_are_denied_and_pagerduty_hears_nothing(
+    paging_bot, fake_slack, fake_pd, action_id
+):
+    channel, _, ack_value, again_value = _paged(paging_bot, fake_slack, fake_pd)
+    value = ack_value if action_id == "emergency_acknowledged" else again_value
+    pressed = block_actions(action_id, value, user=STRANGER, channel=channel)
+    assert paging_bot.sender.interactive(pressed).status == 200
+    denial = fake_slack.wait_until(
+        lambda c: c.method == "chat.postEphemeral" and c.body.get("user") == STRANGER,
+        "a denial",
+    )[-1]
+    assert ":lock:" in denial.body["text"]
+    paging_bot.services.outbox.deliver_due()
+    assert _pd_actions(fake_pd) == ["trigger"]
+    with Session(paging_bot.services.engine) as session:
+        [page] = session.exec(select(Page)).all()
+        assert page.acknowledged_at is None
+
+
+def test_a_strangers_acknowledge_reaction_sends_pagerduty_nothing(paging_bot, fake_slack, fake_pd):
+    channel, ts, _, _ = _paged(paging_bot, fake_slack, fake_pd)
+    event = {
+        "type": "reaction_added",
+        "user": STRANGER,
+        "reaction": "eyes",
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "event_ts": "1700000001.000100",
+    }
+    assert paging_bot.sender.event(event).status == 200
+    fake_slack.wait_until(
+        lambda c: c.method == "chat.postEphemeral" and c.body.get("user") == STRANGER,
+        "the move's denial",
+    )
+    paging_bot.services.outbox.deliver_due()
+    assert _pd_actions(fake_pd) == ["trigger"]
+    with Session(paging_bot.services.engine) as session:
+        assert session.exec(select(Page)).one().acknowledged_at is None
+
+
+def test_the_person_who_paged_may_acknowledge_their_page(paging_bot, fake_slack, fake_pd):
+    channel, _, ack_value, _ = _paged(paging_bot, fake_slack, fake_pd)
+    pressed = block_actions("emergency_acknowledged", ack_value, user="U0AGENT01", channel=channel)
+    assert paging_bot.sender.interactive(pressed).status == 200
+    assert fake_pd.wait_for_events(2)[1].body["event_action"] == "acknowledge"

@@ -8,9 +8,10 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from slackbot.listeners.parse import int_or_none
+from slackbot.listeners.parse import int_or_none, user_and_channel
 from slackbot.services import Services
 from slackbot.usecases import emergency
+from slackbot.usecases.actors import with_members
 
 
 def _value(body: dict[str, Any]) -> int | None:
@@ -38,17 +39,28 @@ def handle_acknowledged(ack: Ack, body: dict[str, Any], context: BoltContext) ->
     if page_id is None:
         return
     services: Services = context["services"]
-    case_id = emergency.case_of_page(services, page_id)
-    if case_id is not None:
-        emergency.acknowledge_pages(
-            services, case_id=case_id, page_id=page_id, by=body["user"]["id"], via="button"
-        )
+    user, channel = user_and_channel(body)
+    with_members(
+        services,
+        user,
+        lambda actor: emergency.acknowledge_page_by(
+            services, page_id=page_id, actor=actor, channel=channel
+        ),
+    )
 
 
 def handle_page_again(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    """Page on-call once more."""
+    """Page on-call once more (who may is the use case's rule)."""
     ack()
     page_id = _value(body)
     if page_id is None:
         return
-    emergency.page_again(context["services"], page_id=page_id, user_id=body["user"]["id"])
+    services: Services = context["services"]
+    user, channel = user_and_channel(body)
+    with_members(
+        services,
+        user,
+        lambda actor: emergency.page_again_by(
+            services, page_id=page_id, actor=actor, channel=channel
+        ),
+    )

@@ -31,15 +31,20 @@ def _by_a_person(event: dict[str, Any], context: BoltContext) -> bool:
 
 
 def _acknowledge_page(services: Services, event: dict[str, Any]) -> None:
-    """An "acknowledge" emoji also acknowledges the case's open page, whatever the move does."""
+    """An "acknowledge" emoji by who may answer the page also acknowledges it, whatever the
+    move does."""
     item = event["item"]
     try:
-        acknowledge_by_reaction(
+        with_members(
             services,
-            channel_id=item.get("channel", ""),
-            ts=item.get("ts", ""),
-            user_id=event["user"],
-            reaction=event.get("reaction", ""),
+            event["user"],
+            lambda actor: acknowledge_by_reaction(
+                services,
+                channel_id=item.get("channel", ""),
+                ts=item.get("ts", ""),
+                actor=actor,
+                reaction=event.get("reaction", ""),
+            ),
         )
     except Exception:
         log.exception("could not acknowledge a page from a reaction")
