@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from commands.subcommands import CommandContext, Reply, dispatch
 from slackbot.domain.cases import parse_case_key
-from slackbot.render import blocks
+from slackbot.render import blocks, case_blocks
 from slackbot.services import Services
 from slackbot.usecases import cases
 from slackbot.usecases.slack_posts import permalink
@@ -59,12 +59,14 @@ def handle_list(ctx: CommandContext) -> Reply:
 
 
 def handle_show(ctx: CommandContext) -> Reply:
-    """`/escalate show ESC-42`: one case and its history."""
+    """`/escalate show ESC-42`: one case and its history, for who may see it."""
     case_id = parse_case_key(ctx.args[0]) if ctx.args else None
     if case_id is None:
         return Reply(text="Say which case, e.g. `/escalate show ESC-42`.")
-    history = cases.case_history(ctx.services, case_id)
+    history = cases.case_history(ctx.services, case_id, user_id=ctx.user_id)
     if history is None:
         return Reply(text=f"There is no case ESC-{case_id}.")
+    if not history.visible:
+        return Reply(text=case_blocks.build_case_hidden(history.case))
     link = permalink(ctx.services, history.case)
     return Reply(text=blocks.build_case_show(history.case, history.playbook, history.events, link))

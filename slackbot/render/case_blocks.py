@@ -201,3 +201,11 @@ def build_denial(case_id: int, reason: str) -> str:
         f":lock: You can't move {case_key(case_id)}: {reason}. Nothing changed; ask them in "
         "the thread."
     )
+
+
+def build_case_hidden(case: Case) -> str:
+    """The answer to `/escalate show` for someone who may not see the case (no summary)."""
+    return (
+        f":lock: You can't see {case_key(case.id)}: only its opener, its owner and its current "
+        f"tier's responders can. Ask in <#{case.channel_id}>."
+    )

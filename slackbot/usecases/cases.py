@@ -10,6 +10,8 @@ from sqlmodel import Session
 
 from slackbot.domain.playbooks import Playbook
 from slackbot.domain.status_machine import Action
+from slackbot.usecases.actors import with_members
+from slackbot.usecases.case_change import Outcome, Result, check_actor
 from storage.models import Case, CaseEvent
 from storage.repositories import case_events, case_for_message, get_case, open_cases
 
@@ -19,11 +21,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CaseHistory:
-    """A case, its playbook and its event log, as `/escalate show` presents them."""
+    """A case, its playbook and its event log, as `/escalate show` presents them; `visible`
+    False (and no events) when the asker may not see it."""
 
     case: Case
     playbook: Playbook | None
     events: Sequence[CaseEvent]
+    visible: bool = True
 
 
 def find_case(services: Services, case_id: int) -> Case | None:
@@ -32,14 +36,32 @@ def find_case(services: Services, case_id: int) -> Case | None:
         return get_case(session, case_id=case_id)
 
 
-def case_history(services: Services, case_id: int) -> CaseHistory | None:
-    """The case with its history, oldest event first."""
+def may_see(services: Services, case: Case, playbook: Playbook | None, user_id: str) -> bool:
+    """The case's opener, its owner and its current tier's responders may see it."""
+    if user_id in (case.opened_by, case.owner_id):
+        return True
+    if playbook is None:
+        return False
+
+    def check(actor) -> Result:
+        outcome, why, needs = check_actor(case, playbook, actor, case.tier)
+        return Result(outcome, why, case_id=case.id, needs=needs)
+
+    result = with_members(services, user_id, check)
+    return result is not None and result.outcome is Outcome.APPLIED
+
+
+def case_history(services: Services, case_id: int, *, user_id: str) -> CaseHistory | None:
+    """The case with its history, oldest event first, if `user_id` may see it (`may_see`)."""
     with Session(services.engine) as session:
         case = get_case(session, case_id=case_id)
         if case is None:
             return None
         events = list(case_events(session, case_id=case_id))
-    return CaseHistory(case, services.playbooks.get(case.playbook_id), events)
+    playbook = services.playbooks.get(case.playbook_id)
+    if not may_see(services, case, playbook, user_id):
+        return CaseHistory(case, playbook, [], visible=False)
+    return CaseHistory(case, playbook, events)
 
 
 def cases_open_for(services: Services, user_id: str | None) -> Sequence[Case]:

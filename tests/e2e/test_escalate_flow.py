@@ -160,6 +160,19 @@ def test_list_and_show_find_the_case(bot, fake_slack):
     assert "pat@clinic.example.com" not in shown
 
 
+def test_show_answers_only_the_opener_the_owner_and_the_tiers_responders(bot, fake_slack):
+    _open_idv_case(bot, fake_slack)
+    fake_slack.wait_for("chat.postMessage", 2)
+    with Session(bot.services.engine) as session:
+        channel = session.get(Case, 1).channel_id
+    fake_slack.channel_members[channel] = ["U0AGENT01", "U0DANA001"]
+    hidden = bot.sender.command("/escalate", "show ESC-1", user="U0STRANGE1").body
+    assert "can't see ESC-1" in hidden and f"<#{channel}>" in hidden
+    assert "Prescriber cannot pass" not in hidden and "opened" not in hidden
+    shown = bot.sender.command("/escalate", "show ESC-1", user="U0DANA001").body
+    assert "Prescriber cannot pass" in shown and "History" in shown
+
+
 def test_stats_count_the_week_and_the_weekly_post_goes_out_once(make_bot, fake_slack, clock):
     bot = make_bot(WEEKLY_REPORT_CHANNEL="#support-leads")
     _open_idv_case(bot, fake_slack)
