@@ -70,6 +70,7 @@ class RecordingApp(App):
 
 def _tracking(register: Callable[..., Any]) -> Callable[..., Any]:
     def register_tracked(*functions: Callable[..., Any]) -> Any:
+        """Register the listener functions, each tracked."""
         return register(*(tracked(fn) for fn in functions))
 
     return register_tracked
@@ -92,6 +93,7 @@ def tracked(handler: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(handler)
     def run_tracked(**kwargs: Any) -> Any:
+        """Run the handler with what it asked for, in its request's turn if it has one."""
         context, body = kwargs.get("context"), kwargs.get("body") or {}
         mine = {name: value for name, value in kwargs.items() if name in own}
         key = context.get(INBOX_KEY) if context is not None else None

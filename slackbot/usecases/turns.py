@@ -108,6 +108,7 @@ class TurnExecutor(ThreadPoolExecutor):
         context = contextvars.copy_context()
 
         def run() -> Any:
+            """`fn` in the submitter's context, releasing the turn however it ends."""
             ok = False
             try:
                 result = context.run(fn, *args, **kwargs)

@@ -28,7 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
-BOT_USER_ID = "UBOT0001"
+from tests.support.slack_messages import BOT_USER_ID, KeptMessages
+
 TEAM_ID = "T0TEAM001"
 
 
@@ -62,7 +63,7 @@ class Delay:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(KeptMessages):
     """State shared by the server's handler threads."""
 
     calls: list[Call] = field(default_factory=list)
@@ -111,14 +112,6 @@ class FakeSlack:
         return 0.0
 
     # -- assertions ------------------------------------------------------------------------
-    def posts_in(self, channel: str, *, thread_ts: str | None = None) -> list[dict[str, Any]]:
-        """Messages kept in a channel: top-level ones, or one thread's replies (not its root)."""
-        with self.lock:
-            kept = list(self.messages.get(self._channel_id(channel), []))
-        if thread_ts is None:
-            return [m for m in kept if m.get("thread_ts") in (None, m["ts"])]
-        return [m for m in kept if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts]
-
     def calls_to(self, method: str) -> list[Call]:
         """Every recorded call of `method`, in order."""
         with self.lock:
@@ -180,60 +173,6 @@ class FakeSlack:
         with self.lock:
             return self.channel_ids.setdefault(name, f"C{len(self.channel_ids) + 1:08d}")
 
-    def _channel_id(self, name: str) -> str:
-        """A channel's id without naming it (the caller may hold the lock)."""
-        return self.channel_ids.get(name, name) if name.startswith("#") else name
-
-    def _keep(self, channel: str, ts: str, body: dict[str, Any]) -> None:
-        metadata = body.get("metadata")
-        if isinstance(metadata, str):
-            with contextlib.suppress(json.JSONDecodeError):
-                metadata = json.loads(metadata)
-        message = {
-            "type": "message",
-            "ts": ts,
-            "text": body.get("text", ""),
-            "user": BOT_USER_ID,
-            "thread_ts": body.get("thread_ts") or None,
-            "metadata": metadata or None,
-        }
-        with self.lock:
-            self.messages.setdefault(channel, []).append(message)
-
-    @staticmethod
-    def _shown(message: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-        shown = {k: v for k, v in message.items() if v is not None and k != "metadata"}
-        wants = str(body.get("include_all_metadata", "")).lower() in ("true", "1")
-        if wants and message.get("metadata"):
-            shown["metadata"] = message["metadata"]
-        return shown
-
-    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
-        channel = str(body.get("channel", ""))
-        with self.lock:
-            kept = list(self.messages.get(channel, []))
-        top = [m for m in kept if m.get("thread_ts") in (None, m["ts"])]
-        shown = [self._shown(m, body) for m in reversed(top)]
-        return {"ok": True, "messages": shown, "has_more": False, "response_metadata": {}}
-
-    def _replies(self, body: dict[str, Any]) -> dict[str, Any]:
-        channel, ts = str(body.get("channel", "")), str(body.get("ts", ""))
-        with self.lock:
-            kept = list(self.messages.get(channel, []))
-        thread = [m for m in kept if m["ts"] == ts or m.get("thread_ts") == ts]
-        if not thread:
-            return {"ok": False, "error": "thread_not_found"}
-        shown = [self._shown(m, body) for m in thread]
-        return {"ok": True, "messages": shown, "has_more": False, "response_metadata": {}}
-
-    def _list(self) -> dict[str, Any]:
-        with self.lock:
-            named = list(self.channel_ids.items())
-        channels = [
-            {"id": cid, "name": name.lstrip("#"), "is_channel": True} for name, cid in named
-        ]
-        return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
-
     def _ok(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {
@@ -289,18 +228,6 @@ class FakeSlack:
         ts = self.next_ts()
         self._keep(channel, ts, body)
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text", "")}}
-
-    def _from_messages(self, method: str, body: dict[str, Any]) -> dict[str, Any] | None:
-        """The methods answered from the kept messages and named channels (None: not one)."""
-        if method == "conversations.history":
-            return self._history(body)
-        if method == "conversations.replies":
-            return self._replies(body)
-        if method == "conversations.list":
-            return self._list()
-        if method == "apps.connections.open":
-            return {"ok": True, "url": self.socket_mode_url}
-        return None
 
     def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
         """Step 1 of files_upload_v2: a file id and where to POST its bytes."""
