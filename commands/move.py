@@ -10,6 +10,7 @@ import logging
 
 from commands.subcommands import CommandContext, Reply
 from slackbot.domain.cases import case_key, parse_case_key
+from slackbot.domain.pii import pii_error
 from slackbot.domain.status_machine import Action, Via, parse_action
 from slackbot.usecases.actors import with_members
 from slackbot.usecases.move_case import move_case
@@ -47,5 +48,7 @@ def handle_move(ctx: CommandContext) -> Reply:
         words = ", ".join(f"`{a.value}`" for a in Action)
         return Reply(text=f"Usage: `{MOVE_USAGE}`. Actions: {words}.")
     reason = " ".join(ctx.args[2:]) or None
+    if error := pii_error(reason):
+        return Reply(text=f":no_entry: Not moved, the reason is kept in the case log: {error}")
     ctx.services.listener_executor.submit(_move, ctx, case_id, action, reason)
     return Reply(text=f"Asked to {action.label} ESC-{case_id}; the case thread will say.")

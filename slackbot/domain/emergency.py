@@ -18,6 +18,7 @@ from typing import Any
 from slackbot.domain.business_hours import is_open
 from slackbot.domain.cases import case_key, parse_case_key
 from slackbot.domain.durations import format_duration, parse_duration
+from slackbot.domain.pii import pii_error
 from slackbot.domain.playbooks import Contact, Emergency, Playbook
 from slackbot.domain.vocabulary import OutboxState, RouteState
 
@@ -287,6 +288,8 @@ def parse_emergency_form(playbook: Playbook, raw: dict[str, Any]) -> FormResult:
             errors[key] = "Required: the people on call need this."
         elif len(value) > limit:
             errors[key] = f"Keep it under {limit} characters."
+        elif error := pii_error(value):
+            errors[key] = error
         text[key] = value
     case_id = None
     typed_case = str(raw.get("case") or "").strip()

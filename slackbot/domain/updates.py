@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from slackbot.domain.pii import pii_error
+
 VENDOR_TICKET_LIMIT = 64
 VENDOR_STATUS_LIMIT = 120
 NOTE_LIMIT = 3000
@@ -45,6 +47,9 @@ def validate_update(values: dict[str, Any]) -> tuple[Update | None, dict[str, st
         value = getattr(update, field_id)
         if value and len(value) > limit:
             errors[field_id] = f"Keep it to {limit} characters (this is {len(value)})."
+    for field_id in ("vendor_status", "note"):
+        if field_id not in errors and (error := pii_error(getattr(update, field_id))):
+            errors[field_id] = error
     if update.vendor_ticket and any(ch.isspace() for ch in update.vendor_ticket):
         errors["vendor_ticket"] = "A ticket number has no spaces, e.g. 12345 or ABC-123."
     if not (update.vendor_ticket or update.vendor_status or update.note):

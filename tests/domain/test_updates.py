@@ -20,3 +20,9 @@ def test_limits_and_ticket_shape():
     _, errors = validate_update({"vendor_ticket": "12 34", "vendor_status": "x" * 121})
     assert set(errors) == {"vendor_ticket", "vendor_status"}
     assert "120 characters" in errors["vendor_status"]
+
+
+def test_pii_in_the_note_or_the_vendor_status_is_a_field_error():
+    update, errors = validate_update({"note": "SSN 123-45-6789", "vendor_status": "DOB 4/12/1961"})
+    assert update is None and set(errors) == {"note", "vendor_status"}
+    assert all("PII" in error for error in errors.values())

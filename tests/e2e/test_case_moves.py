@@ -475,3 +475,37 @@ def test_whoever_handed_a_case_up_may_take_it_back_by_removing_the_arrow(
     assert (stored.status, stored.tier, stored.owner_id) == ("acknowledged", 1, DANA)
     assert moves(events)[-1] == ("undo", "escalated", "acknowledged", "reaction")
     assert "at tier 1" in fake_slack.calls_to("chat.postMessage")[-1].body["text"]
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("f_note", "Their SSN is 123-45-6789"),
+        ("f_note", "Patient DOB 04/12/1961, call back"),
+        ("f_vendor_status", "Checking SSN 123-45-6789"),
+        ("f_vendor_status", "date of birth 1961-04-12 mismatch"),
+    ],
+)
+def test_add_update_refuses_pii_under_its_field_and_changes_nothing(
+    bot, fake_slack, case, field, typed
+):
+    case_id, channel, root_ts = case
+    payload = block_actions(
+        "case_add_update", str(case_id), user=DANA, channel=channel, message_ts=root_ts
+    )
+    bot.sender.interactive(payload)
+    view = fake_slack.wait_for("views.open")[0].body["view"]
+    values = {field: {"value": {"type": "plain_text_input", "value": typed}}}
+    answer = bot.sender.interactive(view_submission(view, values, user=DANA)).json()
+    assert answer["response_action"] == "errors" and "PII" in answer["errors"][field]
+    _, events = load(bot, case_id)
+    assert "update" not in [e.kind for e in events]
+
+
+@pytest.mark.parametrize("why", ["SSN 123-45-6789 does not match", "DOB 04/12/1961 is wrong"])
+def test_the_move_command_refuses_a_reason_with_pii_and_moves_nothing(bot, fake_slack, case, why):
+    case_id, _, _ = case
+    response = bot.sender.command("/escalate", f"move ESC-{case_id} escalate {why}", user=DANA)
+    assert "Not moved" in response.body and "PII" in response.body
+    stored, events = load(bot, case_id)
+    assert stored.tier == 1 and "status_changed" not in [e.kind for e in events]

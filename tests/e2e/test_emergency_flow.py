@@ -301,3 +301,23 @@ def test_the_person_who_paged_may_acknowledge_their_page(paging_bot, fake_slack,
     pressed = block_actions("emergency_acknowledged", ack_value, user="U0AGENT01", channel=channel)
     assert paging_bot.sender.interactive(pressed).status == 200
     assert fake_pd.wait_for_events(2)[1].body["event_action"] == "acknowledge"
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("em_what_is_down", "Patient SSN 123-45-6789 fails"),
+        ("em_impact", "DOB 04/12/1961 users locked out"),
+        ("em_system", "IDV for 123-45-6789"),
+    ],
+)
+def test_emergency_refuses_pii_under_its_field_and_pages_nobody(
+    paging_bot, fake_slack, fake_pd, field, typed
+):
+    view = open_modal(paging_bot, fake_slack)
+    typed_values = {**values(confirmed=True), field: text(typed)}
+    answer = paging_bot.sender.interactive(view_submission(view, typed_values)).json()
+    assert answer["response_action"] == "errors" and "PII" in answer["errors"][field]
+    assert fake_pd.requests == []
+    with Session(paging_bot.services.engine) as session:
+        assert session.exec(select(Page)).all() == []
