@@ -201,7 +201,7 @@ def build_root_message(case: Case, playbook: Playbook | None) -> tuple[str, list
     status = CaseStatus(case.status)
     priority = Priority(case.priority)
     title = escape(one_line(case.summary, 150))
-    text = f"{key} [{status.label}] {one_line(case.summary, 150)}"
+    text = f"{key} [{status.label}] {escape(one_line(case.summary, 150))}"
     fields = [
         f"*Status*\n{status.emoji} {status.label}",
         f"*Tier*\n{escape(_tier_name(case, playbook))}",

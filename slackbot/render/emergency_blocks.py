@@ -237,7 +237,7 @@ def build_page_message(
     key = case_key(page.case_id)
     head = "Emergency page updated" if updated else "Emergency: on-call paged"
     response = em.response_time_text(playbook.emergency) if playbook.emergency else "?"
-    text = f":rotating_light: {head}: {key}: {one_line(page.system, 100)} is down"
+    text = f":rotating_light: {head}: {key}: {escape(one_line(page.system, 100))} is down"
     lines = [
         f":rotating_light: *{head}* · *{key}*",
         f"*Affected production system:* {escape(page.system)}",

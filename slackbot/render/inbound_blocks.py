@@ -113,7 +113,9 @@ def build_thread_post(post: ThreadPost) -> tuple[str, list[dict[str, Any]]]:
             ],
         }
     )
-    fallback = f"Email from {one_line(post.sender, 100)}: {one_line(post.subject, 150)}"
+    fallback = (
+        f"Email from {escape(one_line(post.sender, 100))}: {escape(one_line(post.subject, 150))}"
+    )
     return fallback, blocks
 
 
@@ -223,7 +225,7 @@ def build_unmatched(
             ],
         }
     )
-    fallback = f"Unmatched email from {one_line(summary.sender, 100)}"
+    fallback = f"Unmatched email from {escape(one_line(summary.sender, 100))}"
     return fallback, blocks
 
 

@@ -152,3 +152,14 @@ def test_history_lines_say_what_was_said():
     assert sent == "email sent (via email): hand-off"
     failed = said("email_failed", "email", purpose="update_request", reason="550 no such user")
     assert failed == "email failed (via email): request for an update · 550 no such user"
+
+
+HOSTILE = "<!channel> <!here> <@U0BOSS01> <#C0SECRET1> & <https://x|y>"
+
+
+def test_the_root_messages_notification_text_is_escaped_too():
+    text, blocks = build_root_message(make_case(summary=f"Fails {HOSTILE}"), IDV)
+    everything = text + json.dumps(blocks)
+    for raw in ("<!channel>", "<!here>", "<@U0BOSS01>", "<#C0SECRET1>", "<https://x|y>", " & "):
+        assert raw not in everything
+    assert "&lt;!channel&gt;" in text and "&amp;" in text

@@ -99,3 +99,16 @@ def test_root_message_offers_page_on_call_only_with_an_emergency_route():
         case.model_copy(update={"playbook_id": "tier3"}), PLAYBOOKS.get("tier3")
     )
     assert "emergency_page_on_call" not in json.dumps(plain)
+
+
+HOSTILE = "<!channel> <!here> <@U0BOSS01> <#C0SECRET1> & <https://x|y>"
+
+
+def test_the_siren_messages_notification_text_is_escaped_too():
+    page = a_page(system=f"IDV {HOSTILE}", what_is_down=HOSTILE, since=HOSTILE, impact=HOSTILE)
+    for updated in (False, True):
+        text, blocks = eb.build_page_message(page, IDV, updated=updated)
+        everything = text + json.dumps(blocks)
+        for raw in ("<!channel>", "<!here>", "<@U0BOSS01>", "<#C0SECRET1>", "<https://x|y>"):
+            assert raw not in everything
+        assert "&lt;!channel&gt;" in text and "&amp;" in text

@@ -41,7 +41,8 @@ def test_thread_post_quotes_the_new_text_escaped_and_names_files():
         )
     )
     rendered = json.dumps(blocks)
-    assert text == "Email from Vendor <support@vendor.example.com>: Re: AcmeEHR; XQ123; •••"
+    # The notification text is mrkdwn too: the sender's angle brackets are escaped.
+    assert text == "Email from Vendor &lt;support@vendor.example.com&gt;: Re: AcmeEHR; XQ123; •••"
     assert ">Hello &lt;!channel&gt;\\n>We are on it." in rendered
     assert "wrote about ESC-42" in rendered and "Their ticket *1234*" in rendered
     assert "Attached below: a.png (2 KB)" in rendered
