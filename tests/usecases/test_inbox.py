@@ -16,6 +16,7 @@ from slackbot.scheduler import run_tick
 from slackbot.usecases import inbox as inbox_module
 from slackbot.usecases.inbox import claim, request_key
 from slackbot.usecases.turns import Turn, TurnExecutor, enter, leave
+from storage.db import write_session
 from storage.migrate import upgrade
 from storage.models import Case, CaseEvent, InboxRequest
 from tests.support.flows import open_idv_case, reaction
@@ -61,13 +62,12 @@ def test_claim_says_once_that_a_request_was_applied(database, clock):
     services_inbox = inbox_module.Inbox(engine, clock)
     assert services_inbox.record("EvA", "event:reaction_added", {"type": "event_callback"})
     assert not services_inbox.record("EvA", "event:reaction_added", {"type": "event_callback"})
-    with Session(engine) as session:
+    with write_session(engine) as session:
         assert claim(session, "EvA", clock.now()) is True  # the recorded request
         assert claim(session, "EvA", clock.now()) is False
         assert claim(session, "EvNeverRecorded", clock.now()) is True  # a direct call
         assert claim(session, "EvNeverRecorded", clock.now()) is False
         assert claim(session, None, clock.now()) is True
-        session.commit()
 
 
 def test_a_reaction_is_recorded_before_the_answer_and_done_with_its_body_blanked(bot, fake_slack):
@@ -126,11 +126,10 @@ def test_a_replay_of_a_move_already_applied_changes_nothing(bot, fake_slack, clo
     channel, root_ts = open_idv_case(bot.sender, fake_slack)
     assert bot.sender.event(reaction("eyes", channel, root_ts), event_id="EvTwice").status == 200
     _wait_for_state(bot.services.engine, "EvTwice", "done")
-    with Session(bot.services.engine) as session:  # as if the done-mark had never been written
+    with write_session(bot.services.engine) as session:  # as if it had never been marked done
         row = session.get(InboxRequest, "EvTwice")
         row.state, row.body = "pending", _envelope(reaction("eyes", channel, root_ts), "EvTwice")
         session.add(row)
-        session.commit()
     clock.advance(timedelta(minutes=1))
     run_tick(bot.services)
     _wait_for_state(bot.services.engine, "EvTwice", "done")
