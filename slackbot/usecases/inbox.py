@@ -31,17 +31,16 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from slackbot.domain.clock import Clock
+from slackbot.usecases.inbox_records import Recorder
 from slackbot.usecases.leases import Renewer
 from slackbot.usecases.outbox import through_database_errors
 from slackbot.usecases.turns import Turn
-from storage.db import is_sqlite, writer
+from storage.db import writer
 from storage.models import InboxRequest
 
 log = logging.getLogger(__name__)
@@ -135,6 +134,7 @@ class Inbox:
         self._replay: Replay | None = None
         self._stopping = threading.Event()
         self._leases = Renewer(self._renew, every=RENEW_EVERY, name="inbox-leases")
+        self._records = Recorder(engine)
 
     def attach(self, replay: Replay) -> None:
         """Say how a stored request is handed to the app again (the app does, once built)."""
@@ -157,15 +157,7 @@ class Inbox:
             "received_at": now,
             "lease_until": now + LEASE,
         }
-        dialect_insert = sqlite_insert if is_sqlite(self.engine) else postgresql_insert
-        statement = (
-            dialect_insert(InboxRequest)
-            .values(**row)
-            .on_conflict_do_nothing()
-            .returning(InboxRequest.key)  # psycopg tells no rowcount here
-        )
-        with writer(self.engine).begin() as connection:
-            return connection.execute(statement).first() is not None
+        return self._records.record(row)
 
     def turn(self, key: str, *, event: bool) -> Turn:
         """A turn for handling request `key`, its lease renewed until it is done.

@@ -204,3 +204,37 @@ def _refuse(engine, prefix: str, *, times: int) -> dict[str, int]:
 
     event.listen(engine, "before_cursor_execute", refuse)
     return left
+
+
+def test_requests_recorded_at_once_while_the_write_lock_is_held_all_go_in_once(database, clock):
+    _, engine = database
+    upgrade(engine)
+    inbox = inbox_module.Inbox(engine, clock)
+    answers: dict[int, bool] = {}
+    holding, go = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:  # a listener's transaction, slow to commit
+        with write_session(engine) as session:
+            session.add(
+                InboxRequest(key="held", kind="k", received_at=clock.now(), lease_until=clock.now())
+            )
+            session.flush()
+            holding.set()
+            go.wait(5)
+
+    def record(n: int) -> None:
+        answers[n] = inbox.record(f"Ev{n % 10}", "event:reaction_added", {"n": n})
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    assert holding.wait(5)
+    recorders = [threading.Thread(target=record, args=(n,)) for n in range(20)]
+    for thread in recorders:
+        thread.start()
+    time.sleep(0.2)
+    go.set()
+    for thread in [holder, *recorders]:
+        thread.join(10)
+    assert sorted(answers) == list(range(20))
+    assert sum(answers.values()) == 10  # each of the ten keys once; the others were duplicates
+    assert len(_rows(engine)) == 11
