@@ -34,9 +34,8 @@ def handle_snooze(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     )
 
 
-def handle_ask_vendor(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    """Draft a request for an update to the vendor."""
-    ack()
+def _on_case(body: dict[str, Any], context: BoltContext, use_case) -> None:
+    """Run `use_case(services, case_id=…, actor=…, channel=…)` for the reminder's case."""
     user, channel, _deadline, case_id = _pressed(body)
     if case_id is None:
         return
@@ -44,39 +43,23 @@ def handle_ask_vendor(ack: Ack, body: dict[str, Any], context: BoltContext) -> N
     with_members(
         services,
         user,
-        lambda actor: reminder_actions.ask_vendor_for_update(
-            services, case_id=case_id, actor=actor, channel=channel
-        ),
+        lambda actor: use_case(services, case_id=case_id, actor=actor, channel=channel),
     )
+
+
+def handle_ask_vendor(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Draft a request for an update to the vendor."""
+    ack()
+    _on_case(body, context, reminder_actions.ask_vendor_for_update)
 
 
 def handle_escalate_leadership(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """Draft an escalation to the vendor's leadership."""
     ack()
-    user, channel, _deadline, case_id = _pressed(body)
-    if case_id is None:
-        return
-    services: Services = context["services"]
-    with_members(
-        services,
-        user,
-        lambda actor: reminder_actions.suggest_leadership(
-            services, case_id=case_id, actor=actor, channel=channel
-        ),
-    )
+    _on_case(body, context, reminder_actions.suggest_leadership)
 
 
 def handle_callback_done(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """The promised call-back happened."""
     ack()
-    user, channel, _deadline, case_id = _pressed(body)
-    if case_id is None:
-        return
-    services: Services = context["services"]
-    with_members(
-        services,
-        user,
-        lambda actor: reminder_actions.record_callback_done(
-            services, case_id=case_id, actor=actor, channel=channel
-        ),
-    )
+    _on_case(body, context, reminder_actions.record_callback_done)

@@ -46,9 +46,8 @@ def handle_draft_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], 
     )
 
 
-def handle_send(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext):
-    """Send the previewed draft (who may is the use case's rule)."""
-    ack()
+def _on_draft(body: dict[str, Any], action: dict[str, Any], context: BoltContext, use_case):
+    """Run `use_case(services, draft_id=…, actor=…, channel=…)` for the button's draft."""
     draft_id = int_or_none(action.get("value"))
     if draft_id is None:
         return
@@ -57,27 +56,20 @@ def handle_send(ack: Ack, body: dict[str, Any], action: dict[str, Any], context:
     with_members(
         services,
         user,
-        lambda actor: vendor_email.send_draft(
-            services, draft_id=draft_id, actor=actor, channel=channel
-        ),
+        lambda actor: use_case(services, draft_id=draft_id, actor=actor, channel=channel),
     )
+
+
+def handle_send(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext):
+    """Send the previewed draft (who may is the use case's rule)."""
+    ack()
+    _on_draft(body, action, context, vendor_email.send_draft)
 
 
 def handle_view(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext):
     """Show the whole email, contact details included, to the presser only."""
     ack()
-    draft_id = int_or_none(action.get("value"))
-    if draft_id is None:
-        return
-    services: Services = context["services"]
-    user, channel = user_and_channel(body)
-    with_members(
-        services,
-        user,
-        lambda actor: vendor_email.view_draft(
-            services, draft_id=draft_id, actor=actor, channel=channel
-        ),
-    )
+    _on_draft(body, action, context, vendor_email.view_draft)
 
 
 def handle_edit(
