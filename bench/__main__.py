@@ -46,8 +46,8 @@ from sqlalchemy.engine import Engine, make_url
 from bench.load import LoadResult, Prepared, RequestBuilder, reaction_event, run_load, send_one
 from bench.processes import ROOT, BareProcess, BotProcess, cpu_seconds, peak_rss_mb
 from bench.profile import Spy, origins_report, py_spy, summarize
-from tests.support.signed import block_actions, view_submission
-from tests.support.slack_api import FakeSlack, start_fake_slack
+from slackbot.devtools.signed import block_actions, view_submission
+from slackbot.devtools.slack_api import FakeSlack, start_fake_slack
 
 SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
 CLIENTS = 20

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.signed import SlackSender
+from slackbot.devtools.signed import SlackSender
 
 EVENTS_PATH = "/slack/events"
 

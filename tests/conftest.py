@@ -18,15 +18,15 @@ from sqlalchemy.exc import OperationalError
 
 from slackbot.app import build_app
 from slackbot.config import Settings, load_settings
+from slackbot.devtools.signed import SlackSender
+from slackbot.devtools.slack_api import FakeSlack, start_fake_slack
+from slackbot.devtools.smtp import SmtpServer
 from slackbot.domain.clock import FixedClock
 from slackbot.server import create_server, stop_server
 from slackbot.services import Services
 from slackbot.wiring import build_services
 from storage.db import make_engine
 from tests.support.env import SIGNING_SECRET, START, base_env
-from tests.support.signed import SlackSender
-from tests.support.slack_api import FakeSlack, start_fake_slack
-from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from sqlmodel import Session, select
 
 from commands import move as move_command
 from commands import ticket as ticket_command
+from slackbot.devtools.signed import block_actions, view_submission
+from slackbot.devtools.slack_api import Failure
 from slackbot.listeners.actions import case_buttons
 from slackbot.listeners.events import messages, reactions
 from slackbot.listeners.views import add_update as add_update_view
@@ -19,8 +21,6 @@ from slackbot.listeners.views import vendor_modals
 from slackbot.usecases.case_change import Outcome, prune_processed_events
 from storage.models import Case, CaseEvent, OutboxItem, ProcessedEvent
 from tests.support.forms import idv_values
-from tests.support.signed import block_actions, view_submission
-from tests.support.slack_api import Failure
 
 AGENT = "U0AGENT01"
 DANA = "U0DANA001"

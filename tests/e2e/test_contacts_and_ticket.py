@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
+from slackbot.devtools.signed import view_submission
+from slackbot.devtools.slack_api import Failure
 from storage.models import Case, CaseEvent
 from tests.support.forms import idv_values
-from tests.support.signed import view_submission
-from tests.support.slack_api import Failure
 
 AGENT = "U0AGENT01"
 DANA = "U0DANA001"

@@ -7,9 +7,9 @@ import time
 import pytest
 from sqlmodel import Session, select
 
+from slackbot.devtools.pagerduty import start_fake_pagerduty
+from slackbot.devtools.signed import block_actions, view_submission
 from storage.models import Case, Page
-from tests.support.pagerduty import start_fake_pagerduty
-from tests.support.signed import block_actions, view_submission
 
 ROUTING_KEY = "R0UTINGKEY0123456789abcdef012345"
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from slackbot.devtools.signed import view_submission
 from slackbot.render.blocks import build_intake_modal
 from slackbot.usecases.report_delivery import post_weekly_report
 from storage.models import Case, CaseEvent, CaseMessage
 from tests.support.forms import idv_values
-from tests.support.signed import view_submission
 
 
 def test_slash_command_opens_the_picker_modal(bot, fake_slack):

@@ -11,14 +11,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from slackbot.devtools.signed import block_actions, view_submission
+from slackbot.devtools.slack_api import Failure
 from slackbot.render.ids import CaseView, EmailAction, VendorAction
 from slackbot.usecases.vendor_email import preview_key
 from storage.db import write_session
 from storage.models import Case, CaseEvent, EmailDraft, OutboxItem
 from tests.support.env import smtp_env
 from tests.support.forms import idv_values
-from tests.support.signed import block_actions, view_submission
-from tests.support.slack_api import Failure
 
 AGENT = "U0AGENT01"
 DANA = "U0DANA001"

@@ -11,6 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from slackbot.devtools.signed import view_submission
+from slackbot.devtools.slack_api import Failure
 from slackbot.domain.clock import ensure_utc
 from slackbot.render.ids import InboundAction, VendorAction
 from slackbot.scheduler import run_tick
@@ -36,8 +38,6 @@ from tests.support.inbound import (
     thread_posts,
     wait_until,
 )
-from tests.support.signed import view_submission
-from tests.support.slack_api import Failure
 
 ACK = (
     "Hello,\n\nThank you for contacting support. Your ticket number is 4455667.\n"

@@ -11,13 +11,13 @@ import urllib.request
 
 import pytest
 
+from slackbot.devtools.signed import SlackSender
+from slackbot.devtools.slack_api import Delay
 from slackbot.server import stop_server
 from storage.db import make_engine
 from tests.support.env import SIGNING_SECRET, base_env
 from tests.support.flows import open_idv_case, reaction, stored_cases
 from tests.support.process import BotProcess
-from tests.support.signed import SlackSender
-from tests.support.slack_api import Delay
 from tests.support.socket_mode import FakeSocketMode, SocketSender
 
 

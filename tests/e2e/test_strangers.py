@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from slackbot.devtools.signed import block_actions
 from slackbot.render.reminders import ReminderAction
 from slackbot.usecases import deadlines
 from storage.models import CaseEvent, OutboxItem
 from tests.support.fast_vendor import FAST, hand_off, open_fast_case
-from tests.support.signed import block_actions
 
 AGENT = "U0AGENT01"
 RESPONDER = "U0TIER1001"

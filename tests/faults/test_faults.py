@@ -29,6 +29,8 @@ from typing import Any
 
 import pytest
 
+from slackbot.devtools.signed import block_actions, view_submission
+from slackbot.devtools.slack_api import Delay
 from slackbot.render.ids import EmailAction
 from tests.conftest import DATABASES
 from tests.support.faults import (
@@ -42,8 +44,6 @@ from tests.support.faults import (
 from tests.support.flows import AGENT, IDV_CHANNEL, open_idv_case, reaction
 from tests.support.forms import idv_values
 from tests.support.process import BotProcess
-from tests.support.signed import block_actions, view_submission
-from tests.support.slack_api import Delay
 
 # --- the kill points -------------------------------------------------------------------------
 

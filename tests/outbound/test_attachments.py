@@ -15,6 +15,7 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import Session
 
+from slackbot.devtools.slack_api import Failure
 from slackbot.domain.attachments import (
     MAX_FILE_BYTES,
     MAX_FILES,
@@ -28,7 +29,6 @@ from slackbot.outbound.attachments import SlackFiles, token_may_go_to
 from slackbot.usecases.emails import queue_email
 from storage.models import OutboxItem
 from tests.support.env import services_with_smtp
-from tests.support.slack_api import Failure
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 3
 PDF = b"%PDF-1.7\n" + b"\x00\xff" * 500 + b"\n%%EOF\n"

@@ -6,13 +6,13 @@ import socket
 
 import pytest
 
+from slackbot.devtools.pagerduty import start_fake_pagerduty
 from slackbot.outbound.pagerduty import (
     EventInvalid,
     PagerDuty,
     PagerDutyRejected,
     PagerDutyTransient,
 )
-from tests.support.pagerduty import start_fake_pagerduty
 
 KEY = "R" * 32
 TRIGGER = {

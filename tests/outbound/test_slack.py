@@ -11,8 +11,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from slackbot.devtools.slack_api import Failure
 from slackbot.outbound.slack import METADATA_TYPE, PostOutcomeUnknown, SlackPoster
-from tests.support.slack_api import Failure
 
 
 def _poster(fake_slack, **client) -> SlackPoster:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from slackbot.config import load_settings
+from slackbot.devtools.slack_api import FakeSlack
 from slackbot.wiring import build_services
-from tests.support.slack_api import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 #: Wednesday 18 November 2026, 09:00 in Los Angeles: inside every shipped playbook's hours.

@@ -20,15 +20,15 @@ from typing import Any
 from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
+from slackbot.devtools.pagerduty import FakePagerDuty, start_fake_pagerduty
+from slackbot.devtools.signed import SlackSender
+from slackbot.devtools.slack_api import FakeSlack, start_fake_slack
+from slackbot.devtools.smtp import RecordingHandler, SmtpServer
 from storage.db import make_engine
 from storage.models import Case, CaseEvent, EmailDraft, OutboxItem, Page
 from tests.support.env import SIGNING_SECRET, base_env, smtp_env
 from tests.support.flows import IDV_CHANNEL
-from tests.support.pagerduty import FakePagerDuty, start_fake_pagerduty
 from tests.support.process import BotProcess, postgres_schema
-from tests.support.signed import SlackSender
-from tests.support.slack_api import FakeSlack, start_fake_slack
-from tests.support.smtp import RecordingHandler, SmtpServer
 
 ROUTING_KEY = "R0UTINGKEY0123456789abcdef012345"
 #: From a restart to everything done: a 30 s lease, a tick, and the machine being slow.

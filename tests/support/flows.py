@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from slackbot.devtools.signed import view_submission
+from slackbot.devtools.slack_api import FakeSlack
 from storage.models import Case, CaseEvent
 from tests.support.forms import idv_values
-from tests.support.signed import view_submission
-from tests.support.slack_api import FakeSlack
 
 AGENT = "U0AGENT01"
 DANA = "U0DANA001"

@@ -11,10 +11,10 @@ from email.utils import format_datetime, make_msgid
 
 from sqlmodel import Session, select
 
+from slackbot.devtools.signed import block_actions, view_submission
 from storage.models import Case, CaseEvent, Deadline, EmailDraft, InboundMessage
 from tests.support.env import START
 from tests.support.forms import idv_values
-from tests.support.signed import block_actions, view_submission
 
 AGENT = "U0AGENT01"
 DANA = "U0DANA001"

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from slackbot.config import load_settings
+from slackbot.devtools.pagerduty import start_fake_pagerduty
 from slackbot.domain import emergency as em
 from slackbot.domain.status_machine import Action, Via
 from slackbot.usecases import emergency as usecase
@@ -17,7 +18,6 @@ from slackbot.wiring import build_services
 from storage.db import write_session
 from storage.models import Case, CaseEvent, OutboxItem, Page
 from tests.support.env import base_env
-from tests.support.pagerduty import start_fake_pagerduty
 
 ROUTING_KEY = "R0UTINGKEY0123456789abcdef012345"
 DOWN = "A production system is down and inoperative"

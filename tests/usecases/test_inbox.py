@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
+from slackbot.devtools.signed import block_actions
+from slackbot.devtools.slack_api import Delay
 from slackbot.scheduler import run_tick
 from slackbot.usecases import inbox as inbox_module
 from slackbot.usecases.inbox import claim, request_key
@@ -20,8 +22,6 @@ from storage.db import write_session
 from storage.migrate import upgrade
 from storage.models import Case, CaseEvent, InboxRequest
 from tests.support.flows import open_idv_case, reaction
-from tests.support.signed import block_actions
-from tests.support.slack_api import Delay
 
 
 def _envelope(event: dict, event_id: str) -> dict:

@@ -8,13 +8,13 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from sqlmodel import Session, select
 
+from slackbot.devtools.signed import view_submission
+from slackbot.devtools.slack_api import Delay
 from slackbot.outbound.slack import SlackPoster
 from slackbot.scheduler import run_tick
 from storage.models import Case, OutboxItem
 from tests.support.flows import IDV_CHANNEL, open_idv_case, reaction
 from tests.support.forms import idv_values
-from tests.support.signed import view_submission
-from tests.support.slack_api import Delay
 
 
 def _slow_answers(bot, fake_slack) -> None:

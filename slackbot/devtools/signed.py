@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from tests.support.slack_api import TEAM_ID
+from slackbot.devtools.slack_api import TEAM_ID
 
 
 @dataclass

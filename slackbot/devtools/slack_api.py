@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
-from tests.support.slack_messages import BOT_USER_ID, KeptMessages
+from slackbot.devtools.slack_messages import BOT_USER_ID, KeptMessages
 
 TEAM_ID = "T0TEAM001"
 
