@@ -348,7 +348,7 @@ def test_a_template_with_a_line_break_is_refused():
     with pytest.raises(PlaybookError) as error:
         parse_playbooks(playbook_doc("{case_id}\n{summary}"))
     message = str(error.value)
-    assert "key 'receiver.subject_template'" in message
+    assert ": receiver.subject_template: " in message
     assert "one line" in message
 
 
