@@ -31,8 +31,14 @@ def summary(playbook: Playbook) -> str:
     route = f"email {receiver.email}" if receiver.email else "no email: handed off by hand"
     emergency = "none"
     if playbook.emergency is not None:
-        ways = [w for w, on in (("PagerDuty", playbook.emergency.pagerduty),
-                                ("email", bool(playbook.emergency.email))) if on]  # fmt: skip
+        ways = [
+            w
+            for w, on in (
+                ("PagerDuty", playbook.emergency.pagerduty),
+                ("email", bool(playbook.emergency.email)),
+            )
+            if on
+        ]
         emergency = "+".join(ways) or "no route"
     return (
         f"ok: {playbook.title!r} in {playbook.channel} -> {receiver.name} ({route}); "

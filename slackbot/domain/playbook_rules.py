@@ -73,8 +73,9 @@ def _field_problems(fields: Any) -> Iterator[Problem]:
         yield "fields", f"field id {reserved!r} is reserved for the common fields"
     for i, field in _tables(fields):
         key = f"fields[{i}]"
-        yield from _too_long(f"{key}.placeholder", field.get("placeholder"), limits.PLACEHOLDER,
-                             "a placeholder")  # fmt: skip
+        yield from _too_long(
+            f"{key}.placeholder", field.get("placeholder"), limits.PLACEHOLDER, "a placeholder"
+        )
         yield from _options(f"{key}.choices", field.get("choices"), "select menu")
         length = field.get("max_length")
         if isinstance(length, int) and length > limits.PLAIN_TEXT_INPUT_MAX:
@@ -114,19 +115,25 @@ def _tier_problems(tiers: Any) -> Iterator[Problem]:
         name = tier.get("name")
         if isinstance(name, str):
             label = f"{tier.get('tier')}: {name}"
-            yield from _too_long(f"tiers[{i}].name", label, limits.OPTION_TEXT,
-                                 "an option's text (shown as \"<tier>: <name>\")")  # fmt: skip
+            yield from _too_long(
+                f"tiers[{i}].name",
+                label,
+                limits.OPTION_TEXT,
+                'an option\'s text (shown as "<tier>: <name>")',
+            )
 
 
 def _category_problems(categories: Any) -> Iterator[Problem]:
-    yield from _too_many("categories", categories, limits.SELECT_OPTIONS,
-                         "options in a select menu")  # fmt: skip
+    yield from _too_many(
+        "categories", categories, limits.SELECT_OPTIONS, "options in a select menu"
+    )
     ids = [cat.get("id") for _, cat in _tables(categories)]
     for dupe in sorted({i for i in ids if isinstance(i, str) and ids.count(i) > 1}):
         yield "categories", f"category id {dupe!r} is used twice; category ids must be unique"
     for i, cat in _tables(categories):
-        yield from _too_long(f"categories[{i}].label", cat.get("label"), limits.OPTION_TEXT,
-                             "an option's text")  # fmt: skip
+        yield from _too_long(
+            f"categories[{i}].label", cat.get("label"), limits.OPTION_TEXT, "an option's text"
+        )
 
 
 def _emergency_problems(emergency: Any) -> Iterator[Problem]:
@@ -134,11 +141,13 @@ def _emergency_problems(emergency: Any) -> Iterator[Problem]:
         return
     criteria = emergency.get("criteria")
     # `/emergency` asks to confirm each criterion with a checkbox.
-    yield from _too_many("emergency.criteria", criteria, limits.CHECKBOX_OPTIONS,
-                         "options in a checkbox group")  # fmt: skip
+    yield from _too_many(
+        "emergency.criteria", criteria, limits.CHECKBOX_OPTIONS, "options in a checkbox group"
+    )
     for i, item in enumerate(_items(criteria)):
-        yield from _too_long(f"emergency.criteria[{i}]", item, limits.OPTION_TEXT,
-                             "a checkbox option's text")  # fmt: skip
+        yield from _too_long(
+            f"emergency.criteria[{i}]", item, limits.OPTION_TEXT, "a checkbox option's text"
+        )
 
 
 def _title_problems(entry: dict[str, Any]) -> Iterator[Problem]:
