@@ -24,7 +24,26 @@ INTAKE_FIXED_BLOCKS = 2 + len(COMMON_FIELD_IDS)
 #: The largest playbook field list the intake modal can hold.
 MAX_FIELDS = limits.MODAL_BLOCKS - INTAKE_FIXED_BLOCKS
 
+#: How playbooks.template.toml marks what a new partner must supply.
+FILL_IN = "FILL IN"
+
 Problem = tuple[str, str]
+
+
+def is_fill_in(rule: str) -> bool:
+    """Whether a rule is the template's "fill in" (which makes the key's other problems moot)."""
+    return rule.startswith("fill in")
+
+
+def _fill_ins(node: Any, key: str) -> Iterator[Problem]:
+    if isinstance(node, str) and node.startswith(FILL_IN):
+        yield key, "fill in: " + node.removeprefix(FILL_IN).lstrip(": ").strip()
+    elif isinstance(node, dict):
+        for name, value in node.items():
+            yield from _fill_ins(value, f"{key}.{name}" if key else str(name))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _fill_ins(value, f"{key}[{i}]")
 
 
 def _items(value: Any) -> list[Any]:
@@ -168,7 +187,9 @@ def _title_problems(entry: dict[str, Any]) -> Iterator[Problem]:
 
 def playbook_problems(entry: dict[str, Any]) -> list[Problem]:
     """Every cross-key rule and Slack limit one raw `[[playbook]]` table breaks."""
-    return [
+    filled = list(_fill_ins(entry, ""))
+    moot = {key for key, _ in filled}
+    rules = [
         *_title_problems(entry),
         *_field_problems(entry.get("fields")),
         *_options("requester_types", entry.get("requester_types"), "select menu"),
@@ -177,6 +198,7 @@ def playbook_problems(entry: dict[str, Any]) -> list[Problem]:
         *_emergency_problems(entry.get("emergency")),
         *_subject_problems(entry),
     ]
+    return filled + [(key, rule) for key, rule in rules if key not in moot]
 
 
 def document_problems(playbook_count: int) -> list[Problem]:

@@ -39,8 +39,10 @@ from slackbot.domain.playbook_parts import (
 )
 from slackbot.domain.playbook_rules import (
     COMMON_FIELD_IDS,
+    FILL_IN,
     SUBJECT_PLACEHOLDERS,
     document_problems,
+    is_fill_in,
     playbook_problems,
 )
 
@@ -252,18 +254,23 @@ class CheckResult:
     problems: tuple[Problem, ...]
 
 
-def _model_problems(entry: Any, name: str, source: str, raw: set[str]) -> list[Problem]:
+def _model_problems(
+    entry: Any, name: str, source: str, raw: list[tuple[str, str]]
+) -> list[Problem]:
+    said = {f"{key}: {rule}" for key, rule in raw}
+    unfilled = {key for key, rule in raw if is_fill_in(rule)}
     try:
         Playbook.model_validate(entry)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
+            key = _location(error["loc"])
             message = str(error["msg"]).removeprefix("Value error, ")
-            if not error["loc"] and message in raw:
-                continue  # the raw pass said it already (the model repeats its first rule)
+            if (not key and message in said) or key in unfilled:
+                continue  # said already (the model repeats the raw rules), or not filled in yet
             if error["type"] == "extra_forbidden":
                 message = "unknown key (playbooks.template.toml lists every key)"
-            problems.append(Problem(source, name, _location(error["loc"]) or "(playbook)", message))
+            problems.append(Problem(source, name, key or "(playbook)", message))
         return problems
     return []
 
@@ -283,10 +290,10 @@ def check_playbooks(data: dict[str, Any], *, source: str = "<memory>") -> CheckR
     ids: list[str] = []
     for index, entry in enumerate(raw_list):
         name = entry.get("id") if isinstance(entry, dict) else None
-        name = name if isinstance(name, str) else f"#{index + 1}"
+        name = name if isinstance(name, str) and not name.startswith(FILL_IN) else f"#{index + 1}"
         raw = playbook_problems(entry) if isinstance(entry, dict) else []
         problems += [Problem(source, name, key, rule) for key, rule in raw]
-        problems += _model_problems(entry, name, source, {f"{k}: {r}" for k, r in raw})
+        problems += _model_problems(entry, name, source, raw)
         ids.append(name)
     for dupe in sorted({i for i in ids if ids.count(i) > 1}):
         problems.append(Problem(source, dupe, "id", "appears more than once; ids must be unique"))
