@@ -4,6 +4,13 @@ They read the raw TOML table (a dict, possibly of the wrong shapes: those are th
 report), so that `playbooks check` can say every problem of a file in one run, whatever else in
 the same playbook is broken. Each rule yields `(key, rule)`: the dotted key and what is wrong,
 naming the limit.
+
+The limits (`slack_limits`) are Slack's documented ones (docs.slack.dev, reference/block-kit:
+the input block's label and hint 2000, the option object's text 75 and value 150, a placeholder
+150, a static select's 100 options, a checkbox group's 10, a modal's 100 blocks); `slack_sdk`'s
+own models check the same (`Option.label_max_length = 75`, `value_max_length = 150`,
+`StaticSelectElement.options_max_length = 100`, `placeholder_max_length = 150`), which the
+tests run on a playbook at every limit.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ SUBJECT_PLACEHOLDERS = ("case_id", "summary", "internal_ticket", "vendor_ticket"
 #: definition context and the common inputs (render/blocks.py `build_intake_modal`).
 INTAKE_FIXED_BLOCKS = 2 + len(COMMON_FIELD_IDS)
 #: The largest playbook field list the intake modal can hold.
-MAX_FIELDS = limits.MODAL_BLOCKS - INTAKE_FIXED_BLOCKS
+MAX_FIELDS = limits.VIEW_BLOCKS - INTAKE_FIXED_BLOCKS
 
 #: How playbooks.template.toml marks what a new partner must supply.
 FILL_IN = "FILL IN"
@@ -82,7 +89,7 @@ def _field_problems(fields: Any) -> Iterator[Problem]:
         "fields",
         fields,
         MAX_FIELDS,
-        f"blocks in a modal ({limits.MODAL_BLOCKS}, of which the common inputs take "
+        f"blocks in a modal ({limits.VIEW_BLOCKS}, of which the common inputs take "
         f"{INTAKE_FIXED_BLOCKS}): fields",
     )
     ids = [field.get("id") for _, field in _tables(fields)]

@@ -1,54 +1,55 @@
-"""Slack's Block Kit and Web API limits, as plain constants (characters unless said otherwise).
+"""Slack's documented Block Kit and Web API limits, as plain constants.
 
-Sources, checked when these were written:
-- Slack's reference pages on docs.slack.dev (reference/block-kit/...): the input block
-  ("label ... Maximum length for the text in this field is 2000 characters", the same for
-  `hint`; `block_id` 255), the option and text composition objects, the select and checkbox
-  elements, the header and section blocks, and the modal view object.
-- `slack_sdk.models` (the validators Slack's own Python SDK ships): `Option.label_max_length = 75`,
-  `Option.value_max_length = 150`, `StaticSelectElement.options_max_length = 100`,
-  `InputInteractiveElement.placeholder_max_length = 150`, `ButtonElement.text_max_length = 75`,
-  `action_id_max_length = 255`, `CheckboxesElement` (10 options), `View` title/submit/close 24,
-  `private_metadata` 3000, `HeaderBlock.text_max_length = 150`, `SectionBlock` text 3000.
+From https://docs.slack.dev/reference/block-kit/ (blocks, block elements, composition objects),
+https://docs.slack.dev/surfaces/modals and the `chat.postMessage` reference. The fake Slack refuses
+a payload over any of them; the renderers and the playbook checks cut or refuse before Slack does.
 """
 
 from __future__ import annotations
 
-# --- text objects --------------------------------------------------------------------------
-#: An option's text (select menus, checkboxes, radio buttons).
-OPTION_TEXT = 75
-#: An option's value.
-OPTION_VALUE = 150
-#: A button's text.
-BUTTON_TEXT = 75
-#: An input element's placeholder.
-PLACEHOLDER = 150
-#: An input block's label and its hint.
-INPUT_LABEL = 2000
-INPUT_HINT = 2000
+#: Blocks in one message.
+MESSAGE_BLOCKS = 50
+#: Blocks in one modal or Home tab view.
+VIEW_BLOCKS = 100
 #: A section block's text, and each of its fields.
 SECTION_TEXT = 3000
 SECTION_FIELD_TEXT = 2000
-#: A header block's text.
+SECTION_FIELDS = 10
+#: A header block's plain text.
 HEADER_TEXT = 150
-#: A modal's title, submit and close buttons.
-MODAL_TITLE = 24
-MODAL_BUTTON = 24
-#: A view's private_metadata.
+#: A context block's elements.
+CONTEXT_ELEMENTS = 10
+#: An actions block's elements.
+ACTIONS_ELEMENTS = 25
+#: A button's text, and its value.
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+#: An option's text and value (select menus, checkboxes, radio buttons, overflow).
+OPTION_TEXT = 75
+OPTION_VALUE = 150
+OPTION_DESCRIPTION = 75
+#: Options in a select menu; in a checkbox group or radio group; in an overflow menu.
+SELECT_OPTIONS = 100
+CHECKBOX_OPTIONS = 10
+RADIO_OPTIONS = 10
+OVERFLOW_OPTIONS = 5
+#: An input block's label and hint; any element's placeholder.
+INPUT_LABEL = 2000
+INPUT_HINT = 2000
+PLACEHOLDER = 150
+#: A plain-text input's max_length (Slack's own ceiling).
+PLAIN_TEXT_INPUT_MAX = 3000
+#: A modal's title, submit and close texts.
+VIEW_TITLE = 24
+VIEW_SUBMIT = 24
+VIEW_CLOSE = 24
+#: A view's private_metadata, callback_id and external_id.
 PRIVATE_METADATA = 3000
-#: action_id and block_id.
+CALLBACK_ID = 255
+#: An action_id or block_id; unique within a view (or message).
 ACTION_ID = 255
 BLOCK_ID = 255
-#: The top-level `text` of a message.
-MESSAGE_TEXT = 40_000
-
-# --- counts ---------------------------------------------------------------------------------
-#: Options in a static select menu.
-SELECT_OPTIONS = 100
-#: Options in a checkbox group (and in radio buttons).
-CHECKBOX_OPTIONS = 10
-#: Blocks in a message, and in a modal or Home tab.
-MESSAGE_BLOCKS = 50
-MODAL_BLOCKS = 100
-#: The largest `max_length` a plain_text_input accepts.
-PLAIN_TEXT_INPUT_MAX = 3000
+#: A message's top-level `text`.
+MESSAGE_TEXT = 40000
+#: How long a trigger_id may be used after the request that carried it (seconds).
+TRIGGER_TTL_SECONDS = 3.0

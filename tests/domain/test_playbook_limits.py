@@ -228,7 +228,7 @@ def test_a_playbook_at_every_limit_renders_uncut_and_slack_sdk_accepts_it():
         [playbook], now=datetime(2026, 3, 2, 12, tzinfo=UTC), origin_channel="C0CHANNEL"
     )
     picker = build_playbook_picker(parse_playbooks(_doc(raw)), origin_channel="C0CHANNEL")
-    assert len(intake["blocks"]) == limits.MODAL_BLOCKS  # nothing dropped
+    assert len(intake["blocks"]) == limits.VIEW_BLOCKS  # nothing dropped
     shown = set(_texts(intake)) | set(_texts(emergency)) | set(_texts(picker))
     expected = {
         raw["title"],
