@@ -71,6 +71,11 @@ def _too_many(key: str, value: Any, limit: int, what: str) -> Iterator[Problem]:
         yield key, f"{len(_items(value))} entries; Slack's limit for {what} is {limit}"
 
 
+def _not_empty(key: str, value: Any) -> Iterator[Problem]:
+    if isinstance(value, list | tuple) and not value:
+        yield key, "an empty menu; Slack needs at least one option in a select menu"
+
+
 def _options(key: str, values: Any, what: str) -> Iterator[Problem]:
     """Entries shown as select options whose text is also their value."""
     yield from _too_many(key, values, limits.SELECT_OPTIONS, f"options in a {what}")
@@ -150,6 +155,7 @@ def _tier_problems(tiers: Any) -> Iterator[Problem]:
 
 
 def _category_problems(categories: Any) -> Iterator[Problem]:
+    yield from _not_empty("categories", categories)
     yield from _too_many(
         "categories", categories, limits.SELECT_OPTIONS, "options in a select menu"
     )
@@ -199,6 +205,7 @@ def playbook_problems(entry: dict[str, Any]) -> list[Problem]:
     rules = [
         *_title_problems(entry),
         *_field_problems(entry.get("fields")),
+        *_not_empty("requester_types", entry.get("requester_types")),
         *_options("requester_types", entry.get("requester_types"), "select menu"),
         *_category_problems(entry.get("categories")),
         *_tier_problems(entry.get("tiers")),

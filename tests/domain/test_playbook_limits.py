@@ -174,6 +174,13 @@ def test_the_loader_accepts_the_limit_and_refuses_one_over(tmp_path, key, limit,
     assert "\n" not in message
 
 
+@pytest.mark.parametrize("key", ["requester_types", "categories"])
+def test_an_empty_menu_is_refused(key):
+    playbook = {**base(), key: []}
+    with pytest.raises(PlaybookError, match=rf"^<memory>: playbook vendor: {key}: an empty menu"):
+        parse_playbooks(_doc(playbook))
+
+
 def test_a_file_with_more_playbooks_than_the_picker_holds_is_refused():
     def doc(count: int) -> dict[str, Any]:
         return {"playbook": [{**base(), "id": f"p{i}"} for i in range(count)]}
