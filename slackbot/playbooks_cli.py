@@ -1,6 +1,6 @@
 """`python -m slackbot playbooks check [FILE]`: every problem of a playbooks file, in one run.
 
-    python -m slackbot playbooks check                 # ESCALATION_PLAYBOOKS, else the shipped file
+    python -m slackbot playbooks check         # ESCALATION_PLAYBOOKS (or .env's), else the shipped file
     python -m slackbot playbooks check my-playbooks.toml
 
 One line per problem, `FILE: playbook ID: key: rule` (TOML syntax errors give the line and
@@ -16,6 +16,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
+
+from dotenv import dotenv_values
 
 from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH, Playbook, check_playbooks_file
 
@@ -73,5 +75,7 @@ def main(argv: Sequence[str], env: Mapping[str, str] | None = None, out: TextIO 
         "file", nargs="?", type=Path, help="default: ESCALATION_PLAYBOOKS or the shipped file"
     )
     args = parser.parse_args(list(argv))
-    path = args.file or default_path(os.environ if env is None else env)
+    if env is None:  # the file the bot would load from here: `.env` fills what is not set
+        env = {**{k: v for k, v in dotenv_values(Path.cwd() / ".env").items() if v}, **os.environ}
+    path = args.file or default_path(env)
     return check(path, sys.stdout if out is None else out)

@@ -42,6 +42,17 @@ def test_the_default_file_is_the_configured_one(tmp_path):
     assert lines[0].startswith(f"{path}: playbook v: ok: 'Vendor' in #vendor -> Vendor support")
 
 
+def test_without_env_the_default_comes_from_the_environment_or_dot_env(tmp_path, monkeypatch):
+    path = tmp_path / "mine.toml"
+    path.write_text(GOOD)
+    (tmp_path / ".env").write_text(f"ESCALATION_PLAYBOOKS={path}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ESCALATION_PLAYBOOKS", raising=False)
+    out = io.StringIO()
+    assert playbooks_cli.main(["check"], out=out) == 0
+    assert out.getvalue().startswith(f"{path}: playbook v: ok: ")
+
+
 GOOD = """
 [[playbook]]
 id = "v"
