@@ -174,6 +174,9 @@ def test_a_broken_copy_is_named_line_by_line_one_per_planted_mistake(tmp_path):
         prefix = f"{path}: {where.strip()}: "
         assert any(line.startswith(prefix) and says in line for line in problems), (where, lines)
     assert len(problems) == len(PLANTED), "\n".join(problems)  # each named once, nothing else
+    order = [": title: ", ": receiver.email: ", ": fields: ", ": hours.ours: ", ": inbound."]
+    at = [next(i for i, line in enumerate(problems) if part in line) for part in order]
+    assert at == sorted(at), problems  # in the file's order
 
 
 def test_a_toml_syntax_error_names_its_line(tmp_path):

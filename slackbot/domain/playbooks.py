@@ -275,6 +275,14 @@ def _model_problems(
     return []
 
 
+def _file_order(entry: Any, key: str) -> int:
+    """Where a key's table sits in the playbook (TOML keeps the file's order), to list its
+    problems top to bottom."""
+    keys = list(entry) if isinstance(entry, dict) else []
+    root = re.split(r"[.\[]", key, maxsplit=1)[0]
+    return keys.index(root) if root in keys else len(keys)
+
+
 def check_playbooks(data: dict[str, Any], *, source: str = "<memory>") -> CheckResult:
     """Validate a parsed TOML document, collecting every problem rather than stopping."""
     problems: list[Problem] = []
@@ -292,8 +300,9 @@ def check_playbooks(data: dict[str, Any], *, source: str = "<memory>") -> CheckR
         name = entry.get("id") if isinstance(entry, dict) else None
         name = name if isinstance(name, str) and not name.startswith(FILL_IN) else f"#{index + 1}"
         raw = playbook_problems(entry) if isinstance(entry, dict) else []
-        problems += [Problem(source, name, key, rule) for key, rule in raw]
-        problems += _model_problems(entry, name, source, raw)
+        found = [Problem(source, name, key, rule) for key, rule in raw]
+        found += _model_problems(entry, name, source, raw)
+        problems += sorted(found, key=lambda problem: _file_order(entry, problem.key))
         ids.append(name)
     for dupe in sorted({i for i in ids if ids.count(i) > 1}):
         problems.append(Problem(source, dupe, "id", "appears more than once; ids must be unique"))
