@@ -18,7 +18,9 @@ from slackbot.domain import slack_limits as limits
 from slackbot.domain.playbook_rules import MAX_FIELDS
 from slackbot.domain.playbooks import PlaybookError, load_playbooks, parse_playbooks
 from slackbot.render.blocks import build_intake_modal, build_playbook_picker
+from slackbot.render.email_blocks import build_edit_modal
 from slackbot.render.emergency_blocks import build_emergency_modal
+from storage.models import Case, EmailDraft
 
 
 def base() -> dict[str, Any]:
@@ -235,7 +237,14 @@ def test_a_playbook_at_every_limit_renders_uncut_and_slack_sdk_accepts_it():
         [playbook], now=datetime(2026, 3, 2, 12, tzinfo=UTC), origin_channel="C0CHANNEL"
     )
     picker = build_playbook_picker(parse_playbooks(_doc(raw)), origin_channel="C0CHANNEL")
+    now = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    case = Case(id=1000, playbook_id="vendor", summary="Sign-in blocked", status="open", tier=1,
+                priority="normal", category="c0", requester_type="00", internal_ticket="XQ1",
+                fields={}, opened_by="U0AGENT01", opened_at=now, updated_at=now)  # fmt: skip
+    draft = EmailDraft(id=7, case_id=1000, purpose="handoff", subject="s", body="b")
+    edit = build_edit_modal(draft, case, playbook)
     assert len(intake["blocks"]) == limits.VIEW_BLOCKS  # nothing dropped
+    assert len(edit["blocks"]) <= limits.VIEW_BLOCKS
     shown = set(_texts(intake)) | set(_texts(emergency)) | set(_texts(picker))
     expected = {
         raw["title"],
@@ -247,5 +256,5 @@ def test_a_playbook_at_every_limit_renders_uncut_and_slack_sdk_accepts_it():
         *raw["emergency"]["criteria"],
     }
     assert expected <= shown, sorted(expected - shown)[:3]
-    for view in (intake, emergency, picker):
+    for view in (intake, emergency, picker, edit):
         View(**view).to_dict()  # runs slack_sdk's validators on every nested object
