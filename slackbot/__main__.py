@@ -16,6 +16,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from slackbot import export
 from slackbot.app import build_app
+from slackbot.devtools import demo, preview
 from slackbot.config import ConfigError, load_settings
 from slackbot.domain.playbooks import PlaybookError
 from slackbot.scheduler import build_scheduler
@@ -34,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["export"]:  # a tool, not the bot: it needs no Slack settings
         return export.main(args[1:])
+    if args[:1] == ["demo"]:  # loopback stand-ins, no Slack settings
+        return demo.main(args[1:])
+    if args[:2] == ["playbooks", "preview"]:
+        return preview.main(args[2:])
     host = _host(args)
     stop = Stop()
     stop.install()

@@ -1,0 +1,342 @@
+"""`python -m slackbot demo [--playbook ID] [--html FILE]`: one case from intake to resolution,
+driven through the bot's signed HTTP endpoint exactly as Slack would, with no account anywhere.
+
+The bot's real wiring runs on 127.0.0.1 against the loopback stand-ins (slackbot/devtools/): the
+fake Slack Web API, an SMTP sink and a PagerDuty stand-in, on a temporary SQLite database. The
+playbook's service-level clocks are scaled (one hour lasts one second) so that a reminder comes
+within seconds. It prints what each person would see, writes the same as one HTML page when asked,
+and stops everything it started before it returns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from slackbot.devtools import slack_html
+from slackbot.devtools.samples import intake_answers, view_state
+from slackbot.devtools.signed import block_actions, view_submission
+from slackbot.devtools.stage import AGENT, LEAD, SCALE, SUPPORT_CHANNEL, Stage, close_stage, open_stage
+from slackbot.devtools.transcript import Transcript
+from slackbot.domain.durations import format_duration, parse_duration
+from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH, Playbook, load_playbooks
+from slackbot.render.ids import EmailAction
+
+#: How long a step may wait for what it expects (the machine may be busy).
+WAIT = 30.0
+#: The emergency modal's answers, by block id.
+EMERGENCY_ANSWERS = {
+    "em_system": "Identity verification API",
+    "em_what_is_down": "Every verification returns 503",
+    "em_since": "05:40 local time",
+    "em_impact": "No prescriber can verify; sign-ups are blocked",
+    "em_page_again": [],
+}
+RESOLUTION_NOTE = "The vendor reset the prescriber's verification; they signed in at 11:05."
+
+
+class DemoError(Exception):
+    """A step did not see what it expected."""
+
+
+@dataclass
+class Run:
+    """The demo in progress: the stage, the transcript and what the steps learned."""
+
+    stage: Stage
+    transcript: Transcript
+    playbook: Playbook
+    #: The playbook as the file says (the running one has its clocks scaled).
+    shipped: Playbook
+    channel: str = ""
+    root_ts: str = ""
+    preview: dict[str, Any] | None = None
+
+    @property
+    def slack(self):
+        """The fake Slack Web API."""
+        return self.stage.slack
+
+    def send(self):
+        """The signed-request sender (Slack's side)."""
+        assert self.stage.sender is not None
+        return self.stage.sender
+
+    def wait(self, check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
+        """Wait until `check()` returns something true."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = check()
+            if found:
+                return found
+            time.sleep(0.05)
+        raise DemoError(f"waited {timeout:.0f} s for {what}")
+
+    def posts(self, predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """Every chat.postMessage body that `predicate` accepts."""
+        return [c.body for c in self.slack.calls_to("chat.postMessage") if predicate(c.body)]
+
+    def modal_after(self, count: int) -> dict[str, Any]:
+        """The view of the `count`+1-th views.open."""
+        calls = self.slack.wait_for("views.open", count + 1, WAIT)
+        return calls[count].body["view"]
+
+    def react(self, name: str, user: str = LEAD) -> None:
+        """`user` adds reaction `name` to the case's root message."""
+        self.send().event(
+            {
+                "type": "reaction_added",
+                "user": user,
+                "reaction": name,
+                "item_user": "UBOT0001",
+                "item": {"type": "message", "channel": self.channel, "ts": self.root_ts},
+                "event_ts": f"{time.time():.6f}",
+            }
+        )
+
+    def press(self, action_id: str, value: str, user: str = AGENT) -> None:
+        """`user` presses a button in the case's channel."""
+        payload = block_actions(action_id, value, user=user, channel=self.channel)
+        self.send().interactive(payload)
+
+
+def _button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any] | None:
+    for block in blocks:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if element.get("action_id") == action_id:
+                return element
+    return None
+
+
+# -- the steps -------------------------------------------------------------------------------
+
+
+def step_escalate(run: Run) -> None:
+    """Sam types /escalate <playbook> in #support: the playbook's form opens."""
+    before = len(run.slack.calls_to("views.open"))
+    run.send().command("/escalate", run.playbook.id, user=AGENT, channel=SUPPORT_CHANNEL)
+    run.modal_after(before)
+
+
+def step_submit(run: Run) -> None:
+    """Sam fills the form with sample answers and presses Open case."""
+    view = run.slack.calls_to("views.open")[-1].body["view"]
+    payload = view_submission(view, view_state(view, intake_answers(run.playbook)), user=AGENT)
+    answer = run.send().interactive(payload).json() or {}
+    if answer.get("response_action") == "errors":
+        raise DemoError(f"the form refused the sample answers: {answer['errors']}")
+    name = run.playbook.channel
+
+    def root() -> list[dict[str, Any]]:
+        return run.posts(lambda b: b.get("channel") == name and not b.get("thread_ts"))
+
+    run.wait(root, "the root message")
+    run.wait(lambda: run.slack.calls_to("chat.postEphemeral"), "Sam's confirmation")
+    run.channel = run.slack.channel_ids.get(name, name)
+    run.slack.channel_members[run.channel] = [AGENT, LEAD]
+    run.root_ts = run.wait(lambda: run.slack.posts_in(run.channel), "the kept root")[0]["ts"]
+    if run.playbook.receiver.email:
+        previews = run.wait(
+            lambda: run.posts(lambda b: str(b.get("text", "")).startswith("Hand-off email")),
+            "the hand-off email's preview",
+        )
+        run.preview = previews[-1]
+
+
+def _updates(run: Run) -> int:
+    return len(run.slack.calls_to("chat.update"))
+
+
+def step_take(run: Run) -> None:
+    """Dana reacts 👀 on the root message: she owns the case."""
+    before = _updates(run)
+    run.react("eyes")
+    run.wait(lambda: _updates(run) > before, "the root message edited")
+
+
+def step_wait(run: Run) -> None:
+    """Dana reacts ⏳: the case waits on the receiving side."""
+    before = _updates(run)
+    run.react("hourglass_flowing_sand")
+    run.wait(lambda: _updates(run) > before, "the root message edited")
+
+
+def step_view_email(run: Run) -> None:
+    """Sam presses View full email: the whole email, contact details included, only to him."""
+    if run.preview is None:
+        run.transcript.write(f"({run.playbook.receiver.name} takes no email: nothing to send)")
+        return
+    view = _button(run.preview.get("blocks") or [], EmailAction.VIEW)
+    if view is None:
+        raise DemoError("the preview has no View full email button")
+    before = len(run.slack.calls_to("chat.postEphemeral"))
+    run.press(EmailAction.VIEW, view["value"])
+    run.wait(lambda: len(run.slack.calls_to("chat.postEphemeral")) > before, "the full email")
+
+
+def step_send_email(run: Run) -> None:
+    """Sam presses Send to vendor (and confirms): the email goes out once."""
+    if run.preview is None:
+        return
+    send = _button(run.preview.get("blocks") or [], EmailAction.SEND)
+    if send is None:
+        raise DemoError("the preview has no Send button")
+    run.press(EmailAction.SEND, send["value"])
+    run.wait(lambda: run.stage.smtp.messages, "the email at the vendor's inbox")
+
+
+def _reminders(run: Run) -> list[dict[str, Any]]:
+    return run.posts(
+        lambda b: bool(b.get("thread_ts")) and ":alarm_clock:" in str(b.get("blocks") or "")
+    )
+
+
+def step_reminder(run: Run) -> None:
+    """The vendor's acknowledgement is overdue: a reminder in the thread, with its buttons."""
+    ack = parse_duration(run.shipped.sla.vendor_ack)
+    run.transcript.write(
+        f"(the vendor owes an acknowledgement within {format_duration(ack)}; an hour lasts "
+        f"{3600 / SCALE:g} s here, so it is due {ack.total_seconds() / SCALE:g} s after the send)"
+    )
+    run.wait(lambda: _reminders(run), "a reminder in the thread", timeout=WAIT + 30)
+
+
+def _emergency(run: Run, *, confirmed: bool) -> dict[str, Any]:
+    before = len(run.slack.calls_to("views.open"))
+    run.send().command("/emergency", "ESC-1", user=AGENT, channel=run.channel)
+    view = run.modal_after(before)
+    criteria = next(b for b in view["blocks"] if b.get("block_id") == "em_criteria")
+    options = [o["value"] for o in criteria["element"].get("options", [])]
+    answers = {**EMERGENCY_ANSWERS, "em_criteria": options if confirmed else []}
+    payload = view_submission(view, view_state(view, answers), user=AGENT)
+    return {"view": view, "answer": run.send().interactive(payload).json() or {}}
+
+
+def step_emergency_refused(run: Run) -> None:
+    """Sam types /emergency ESC-1 but cannot say production is down: nobody is paged."""
+    if run.playbook.emergency is None:
+        run.transcript.write(f"({run.playbook.title} has no emergency route)")
+        return
+    result = _emergency(run, confirmed=False)
+    errors = result["answer"].get("errors") or {}
+    if result["answer"].get("response_action") != "errors":
+        raise DemoError("an unconfirmed emergency was not refused")
+    run.transcript.flush(AGENT)
+    run.transcript.modal(AGENT, result["view"], errors)
+
+
+def step_emergency_paged(run: Run) -> None:
+    """Sam confirms production is down: on-call is paged once, a siren thread says so."""
+    if run.playbook.emergency is None:
+        return
+    result = _emergency(run, confirmed=True)
+    if result["answer"].get("response_action") == "errors":
+        raise DemoError(f"the confirmed emergency was refused: {result['answer']['errors']}")
+    run.wait(lambda: run.stage.pagerduty.events(), "the PagerDuty event")
+
+
+def step_resolve(run: Run) -> None:
+    """Dana writes the resolution note in the thread and reacts ✅: the case is resolved."""
+    opened = len(run.slack.calls_to("views.open"))
+    run.send().event(
+        {
+            "type": "message",
+            "user": LEAD,
+            "text": RESOLUTION_NOTE,
+            "channel": run.channel,
+            "ts": f"{time.time():.6f}",
+            "thread_ts": run.root_ts,
+            "event_ts": f"{time.time():.6f}",
+            "channel_type": "channel",
+        }
+    )
+    before = _updates(run)
+    run.react("white_check_mark")
+    run.transcript.settle()
+    # A resolution-note form, when the bot asks for one, is answered with the same note.
+    if len(run.slack.calls_to("views.open")) > opened:
+        view = run.slack.calls_to("views.open")[-1].body["view"]
+        answers = {b.get("block_id", ""): RESOLUTION_NOTE for b in view.get("blocks", [])}
+        run.send().interactive(view_submission(view, view_state(view, answers), user=LEAD))
+    run.wait(lambda: _updates(run) > before, "the root message edited to resolved")
+
+
+STEPS: list[tuple[str, Callable[[Run], None], str]] = [
+    ("Sam (tier-1 agent) types /escalate {pb} in #support", step_escalate, AGENT),
+    ("Sam fills the form with sample answers and presses Open case", step_submit, AGENT),
+    ("Dana (tier 2) reacts 👀 on the root message to take the case", step_take, LEAD),
+    ("Dana reacts ⏳: the case waits on the receiving side", step_wait, LEAD),
+    ("Sam presses View full email on the hand-off preview", step_view_email, AGENT),
+    ("Sam presses Send to vendor and confirms", step_send_email, AGENT),
+    ("Time passes: the vendor's acknowledgement is overdue", step_reminder, AGENT),
+    ("Sam types /emergency ESC-1 but production is not down", step_emergency_refused, AGENT),
+    ("Sam types /emergency ESC-1 and confirms production is down", step_emergency_paged, AGENT),
+    ("Dana notes the resolution in the thread and reacts ✅", step_resolve, LEAD),
+]
+
+
+def run_demo(playbook_id: str, write: Callable[[str], None], *, progress: bool = True) -> Run:
+    """Run every step on a fresh stage; the stage is closed whatever happens."""
+    stage = open_stage(playbook_id, DEFAULT_PLAYBOOKS_PATH)
+    try:
+        assert stage.services is not None
+        playbook = stage.services.playbooks.get(playbook_id)
+        assert playbook is not None
+        shipped = load_playbooks(DEFAULT_PLAYBOOKS_PATH).get(playbook_id)
+        assert shipped is not None
+        run = Run(stage, Transcript(stage, write), playbook, shipped)
+        bar = tqdm(STEPS, desc="demo", unit="step", file=sys.stderr, disable=not progress)
+        for title, step, actor in bar:
+            heading = title.format(pb=playbook.id)
+            bar.set_postfix_str(step.__name__.removeprefix("step_"))
+            run.transcript.begin(heading)
+            step(run)
+            run.transcript.settle()
+            run.transcript.flush(actor)
+        bar.close()
+        return run
+    finally:
+        close_stage(stage)
+
+
+def write_html(run: Run, path: Path) -> None:
+    """The run's scenes as one self-contained HTML page."""
+    title = f"Escalations demo: {run.playbook.title}"
+    subtitle = (
+        "Everything each person saw, from /escalate to resolution, rendered from the bot's "
+        "own Block Kit (loopback stand-ins, no Slack account)."
+    )
+    path.write_text(slack_html.page_html(title, subtitle, run.transcript.scenes), encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    """Run the demo; 0 when every step saw what it expected."""
+    parser = argparse.ArgumentParser(prog="python -m slackbot demo", description=__doc__)
+    parser.add_argument("--playbook", default="idv", help="playbook id (default: idv)")
+    parser.add_argument("--html", type=Path, help="also write every message and modal here")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+
+    def write(line: str) -> None:
+        tqdm.write(line, file=sys.stdout)
+
+    write("Escalations demo: the bot's real code on 127.0.0.1, no Slack account needed.")
+    try:
+        run = run_demo(args.playbook, write, progress=not args.no_progress)
+    except (DemoError, LookupError) as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    if args.html:
+        write_html(run, args.html)
+        write(f"\nHTML: {args.html} ({len(run.transcript.scenes)} messages and modals)")
+    write("\nDone: the case went from intake to resolution; everything started was stopped.")
+    write("Going live: create the Slack app (README, 'Create the Slack app'), fill .env, then")
+    write("run `.venv/bin/python -m slackbot`.")
+    return 0
