@@ -21,9 +21,17 @@ from typing import Any
 from tqdm import tqdm
 
 from slackbot.devtools import slack_html
-from slackbot.devtools.samples import intake_answers, view_state
+from slackbot.devtools.samples import filled_view, intake_answers, view_state
 from slackbot.devtools.signed import block_actions, view_submission
-from slackbot.devtools.stage import AGENT, LEAD, SCALE, SUPPORT_CHANNEL, Stage, close_stage, open_stage
+from slackbot.devtools.stage import (
+    AGENT,
+    LEAD,
+    SCALE,
+    SUPPORT_CHANNEL,
+    Stage,
+    close_stage,
+    open_stage,
+)
 from slackbot.devtools.transcript import Transcript
 from slackbot.domain.durations import format_duration, parse_duration
 from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH, Playbook, load_playbooks
@@ -128,7 +136,9 @@ def step_escalate(run: Run) -> None:
 def step_submit(run: Run) -> None:
     """Sam fills the form with sample answers and presses Open case."""
     view = run.slack.calls_to("views.open")[-1].body["view"]
-    payload = view_submission(view, view_state(view, intake_answers(run.playbook)), user=AGENT)
+    state = view_state(view, intake_answers(run.playbook))
+    run.transcript.modal(AGENT, filled_view(view, state), where="form, as submitted")
+    payload = view_submission(view, state, user=AGENT)
     answer = run.send().interactive(payload).json() or {}
     if answer.get("response_action") == "errors":
         raise DemoError(f"the form refused the sample answers: {answer['errors']}")
@@ -215,8 +225,12 @@ def _emergency(run: Run, *, confirmed: bool) -> dict[str, Any]:
     criteria = next(b for b in view["blocks"] if b.get("block_id") == "em_criteria")
     options = [o["value"] for o in criteria["element"].get("options", [])]
     answers = {**EMERGENCY_ANSWERS, "em_criteria": options if confirmed else []}
-    payload = view_submission(view, view_state(view, answers), user=AGENT)
-    return {"view": view, "answer": run.send().interactive(payload).json() or {}}
+    state = view_state(view, answers)
+    payload = view_submission(view, state, user=AGENT)
+    return {
+        "view": filled_view(view, state),
+        "answer": run.send().interactive(payload).json() or {},
+    }
 
 
 def step_emergency_refused(run: Run) -> None:
@@ -245,6 +259,7 @@ def step_emergency_paged(run: Run) -> None:
 def step_resolve(run: Run) -> None:
     """Dana writes the resolution note in the thread and reacts ✅: the case is resolved."""
     opened = len(run.slack.calls_to("views.open"))
+    run.transcript.user_post(LEAD, run.playbook.channel, RESOLUTION_NOTE)
     run.send().event(
         {
             "type": "message",
@@ -285,6 +300,7 @@ STEPS: list[tuple[str, Callable[[Run], None], str]] = [
 def run_demo(playbook_id: str, write: Callable[[str], None], *, progress: bool = True) -> Run:
     """Run every step on a fresh stage; the stage is closed whatever happens."""
     stage = open_stage(playbook_id, DEFAULT_PLAYBOOKS_PATH)
+    write(stage.describe())
     try:
         assert stage.services is not None
         playbook = stage.services.playbooks.get(playbook_id)
@@ -292,6 +308,7 @@ def run_demo(playbook_id: str, write: Callable[[str], None], *, progress: bool =
         shipped = load_playbooks(DEFAULT_PLAYBOOKS_PATH).get(playbook_id)
         assert shipped is not None
         run = Run(stage, Transcript(stage, write), playbook, shipped)
+        tqdm.monitor_interval = 0  # no monitor thread: the demo leaves no thread running
         bar = tqdm(STEPS, desc="demo", unit="step", file=sys.stderr, disable=not progress)
         for title, step, actor in bar:
             heading = title.format(pb=playbook.id)

@@ -138,3 +138,30 @@ def _label(block: dict[str, Any]) -> str:
 def intake_answers(playbook: Playbook) -> dict[str, Any]:
     """Everything the sample agent types into the playbook's intake form, by field id."""
     return {**sample_common(playbook), **sample_fields(playbook)}
+
+
+def _shown_initial(element: dict[str, Any], state: dict[str, Any]) -> None:
+    """Put a submitted state back on its element as its initial value (to show the answers)."""
+    if "value" in state and state["value"]:
+        element["initial_value"] = state["value"]
+    elif state.get("selected_option"):
+        element["initial_option"] = state["selected_option"]
+    elif state.get("selected_options"):
+        element["initial_options"] = state["selected_options"]
+    elif state.get("selected_date_time"):
+        element["initial_date_time"] = state["selected_date_time"]
+
+
+def filled_view(view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A copy of `view` showing the answers of `values` (its `state.values`) in their inputs."""
+    blocks = []
+    for block in view.get("blocks", []):
+        block = dict(block)
+        if block.get("type") == "input":
+            element = dict(block.get("element") or {})
+            state = values.get(block.get("block_id", ""), {}).get(element.get("action_id", VALUE))
+            if state:
+                _shown_initial(element, state)
+            block["element"] = element
+        blocks.append(block)
+    return {**view, "blocks": blocks}

@@ -142,6 +142,7 @@ def mrkdwn_to_html(text: str, names: Names | None = None) -> str:
     names = names or Names()
     stash: list[str] = []
     text = text.replace("\x00", "")
+
     def keep_code(match: re.Match[str]) -> str:
         stash.append(f"<pre>{_text(match.group(1).strip(chr(10)))}</pre>")
         return f"\x00{len(stash) - 1}\x00"
@@ -191,10 +192,6 @@ def _element(element: dict[str, Any], names: Names) -> str:
     return _input_element(element, names)
 
 
-def _options(element: dict[str, Any], names: Names) -> list[str]:
-    return [text_object(o.get("text"), names) for o in element.get("options") or []]
-
-
 def _input_element(element: dict[str, Any], names: Names) -> str:
     kind = element.get("type", "")
     placeholder = text_object(element.get("placeholder"), names)
@@ -205,16 +202,29 @@ def _input_element(element: dict[str, Any], names: Names) -> str:
         return f'<div class="field">{initial or f"<i>{placeholder}</i>"}</div>'
     if kind in ("static_select", "external_select", "users_select", "multi_users_select"):
         chosen = element.get("initial_option")
-        shown = text_object(chosen["text"], names) if chosen else f"<i>{placeholder or 'Select'}</i>"
+        shown = (
+            text_object(chosen["text"], names) if chosen else f"<i>{placeholder or 'Select'}</i>"
+        )
         count = len(element.get("options") or [])
         more = f' <span class="muted">({count} options)</span>' if count else ""
         return f'<div class="field select">{shown} ▾{more}</div>'
     if kind in ("checkboxes", "radio_buttons"):
-        mark = "☐" if kind == "checkboxes" else "○"
-        items = "".join(f"<div>{mark} {o}</div>" for o in _options(element, names))
+        chosen = {o.get("value") for o in element.get("initial_options") or []}
+        marks = ("☑", "☐") if kind == "checkboxes" else ("◉", "○")
+        items = "".join(
+            f"<div>{marks[0] if o.get('value') in chosen else marks[1]} "
+            f"{text_object(o.get('text'), names)}</div>"
+            for o in element.get("options") or []
+        )
         return f'<div class="choices">{items}</div>'
     if kind in ("datepicker", "timepicker", "datetimepicker"):
-        return '<div class="field select">📅 Pick a date and time</div>'
+        when = element.get("initial_date_time")
+        shown = (
+            datetime.fromtimestamp(int(when), UTC).strftime("%b %-d, %Y %H:%M UTC")
+            if when
+            else "<i>Pick a date and time</i>"
+        )
+        return f'<div class="field select">{shown}</div>'
     if kind == "file_input":
         return '<div class="field drop">Drag files here or <u>upload from computer</u></div>'
     return f'<div class="field"><i>{html.escape(kind)}</i></div>'
@@ -239,7 +249,9 @@ def _section(block: dict[str, Any], names: Names) -> str:
 
 def _input_block(block: dict[str, Any], names: Names) -> str:
     label = text_object(block.get("label"), names)
-    optional = ' <span class="muted">(optional)</span>' if block.get("optional") else ""
+    optional = ""
+    if block.get("optional") and "optional" not in label:
+        optional = ' <span class="muted">(optional)</span>'
     hint = block.get("hint")
     hint_html = f'<div class="hint">{text_object(hint, names)}</div>' if hint else ""
     element = _input_element(block.get("element") or {}, names)
@@ -300,7 +312,9 @@ def modal_html(view: dict[str, Any], names: Names, errors: dict[str, str] | None
             body.append(f'<div class="error">⚠ {html.escape(message)}</div>')
     close = text_object(view.get("close"), names) or "Cancel"
     submit = view.get("submit")
-    submit_html = f'<button class="btn primary">{text_object(submit, names)}</button>' if submit else ""
+    submit_html = (
+        f'<button class="btn primary">{text_object(submit, names)}</button>' if submit else ""
+    )
     return (
         f'<div class="modal"><div class="modal-title">{title}</div>'
         f'<div class="modal-body">{"".join(body)}</div>'

@@ -52,6 +52,16 @@ def _element(element: dict[str, Any], names: Names) -> str:
         return f"[{_obj(element.get('text'), names)}]"
     if kind in ("mrkdwn", "plain_text"):
         return _obj(element, names)
+    if element.get("initial_value"):
+        return str(element["initial_value"]).replace("\n", " ⏎ ")
+    if element.get("initial_option"):
+        return f"[{_obj(element['initial_option'].get('text'), names)}]"
+    if element.get("initial_options"):
+        return "☑ " + ", ".join(_obj(o.get("text"), names) for o in element["initial_options"])
+    if element.get("initial_date_time"):
+        return datetime.fromtimestamp(int(element["initial_date_time"]), UTC).strftime(
+            "%b %-d %H:%M UTC"
+        )
     if kind in ("static_select", "checkboxes", "radio_buttons"):
         options = [_obj(o.get("text"), names) for o in element.get("options") or []]
         shown = ", ".join(options[:4]) + (", …" if len(options) > 4 else "")
@@ -76,8 +86,8 @@ def blocks_to_text(blocks: list[dict[str, Any]], names: Names) -> list[str]:
         elif kind == "actions":
             lines.append(" ".join(_element(e, names) for e in block.get("elements", [])))
         elif kind == "input":
-            optional = " (optional)" if block.get("optional") else ""
             label = _obj(block.get("label"), names)
+            optional = " (optional)" if block.get("optional") and "optional" not in label else ""
             lines.append(f"{label}{optional}: {_element(block.get('element') or {}, names)}")
         elif kind == "divider":
             lines.append("―" * 20)

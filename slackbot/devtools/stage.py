@@ -118,6 +118,16 @@ class Stage:
     sender: SlackSender | None = None
     stopped: list[str] = field(default_factory=list)
 
+    def describe(self) -> str:
+        """Where everything listens and the database lives (all gone when the demo ends)."""
+        bot = self.server.effective_port if self.server is not None else "-"
+        slack = self.slack.url.removesuffix("/api/")
+        return (
+            f"Bot on 127.0.0.1:{bot}; fake Slack Web API on {slack.removeprefix('http://')}, "
+            f"PagerDuty stand-in on {self.pagerduty.url.removeprefix('http://')}, "
+            f"SMTP sink on {self.smtp.host}:{self.smtp.port}; database in {self.workdir}"
+        )
+
     def env(self, playbooks_path: Path) -> dict[str, str]:
         """The bot's settings, from code: every URL a loopback stand-in."""
         return {
@@ -189,6 +199,7 @@ def close_stage(stage: Stage) -> None:
         services.inbox.stop()
         services.outbox.stop()
         services.listener_executor.shutdown(wait=True, cancel_futures=True)
+        services.outbox.close()
         services.engine.dispose()
     stage.smtp.stop()
     stage.pagerduty.stop()

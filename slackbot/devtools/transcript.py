@@ -36,7 +36,7 @@ MAX_LINES = 16
 
 
 def person(user_id: str) -> str:
-    """"Sam (agent)" for the demo's people, the id for anyone else."""
+    """ "Sam (agent)" for the demo's people, the id for anyone else."""
     role = {AGENT: "tier-1 agent", LEAD: "tier 2"}.get(user_id)
     name = PEOPLE.get(user_id, {}).get("real_name", user_id).split()[0]
     return f"{name} ({role})" if role else name
@@ -142,14 +142,27 @@ class Transcript:
         else:
             self.say("Slack", method, [str(body)[:200]], f'<div class="plain">{method}</div>')
 
-    def modal(self, who: str, view: dict[str, Any], errors: dict[str, str] | None = None) -> None:
+    def user_post(self, user: str, channel: str, text: str) -> None:
+        """Someone writes in the case thread (a message Slack shows everyone, not the bot's)."""
+        body = {"text": text}
+        content = slack_html.message_html(body, self.names, author=person(user))
+        self.say(channel, f"{person(user)} in the case thread", [text], content)
+
+    def modal(
+        self,
+        who: str,
+        view: dict[str, Any],
+        errors: dict[str, str] | None = None,
+        *,
+        where: str = "",
+    ) -> None:
         """A modal someone has open (with the errors Slack shows under its fields)."""
         names = self.names
         title = mrkdwn_to_text(str((view.get("title") or {}).get("text", "")), names)
         lines = [f"[{title}]", *_modal_lines(view, names)]
         for block_id, message in (errors or {}).items():
             lines.append(f"⚠ under {block_id}: {message}")
-        where = "form, with errors" if errors else "form"
+        where = where or ("form, with errors" if errors else "form")
         self.say(person(who), where, lines, slack_html.modal_html(view, names, errors))
 
     def _mail(self, rcpt_tos: list[str], message: EmailMessage) -> None:
@@ -179,6 +192,6 @@ class Transcript:
 
 def _modal_lines(view: dict[str, Any], names: Names) -> list[str]:
     lines = message_text({"blocks": view.get("blocks", [])}, names)
-    if len(lines) > 14:
-        return [*lines[:12], f"… and {len(lines) - 12} more lines"]
+    if len(lines) > 32:
+        return [*lines[:30], f"… and {len(lines) - 30} more lines"]
     return lines
