@@ -16,8 +16,8 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from slackbot import export
 from slackbot.app import build_app
-from slackbot.devtools import demo, preview
 from slackbot.config import ConfigError, load_settings
+from slackbot.devtools import demo, preview
 from slackbot.domain.playbooks import PlaybookError
 from slackbot.scheduler import build_scheduler
 from slackbot.server import create_server, stop_server

@@ -198,7 +198,6 @@ def _follow(
         session.add(case)
 
 
-
 def email_sent(services: Services, session: Session, item: OutboxItem, result: dict) -> None:
     """The mail server accepted a draft's email: record it and move the case along."""
     row = get_draft(session, draft_id=item.payload.get("draft_id"))
