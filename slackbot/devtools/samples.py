@@ -23,7 +23,7 @@ _BY_ID = {
     "end_user_phone": "555-555-0102",
     "preferred_time": "Mornings before 10:00",
     "alternate_contact": "Office manager, 555-555-0104",
-    "description": "Verification fails at the selfie step with error 42.\nTried twice today.",
+    "description": "Sign-in stops at the verification step with error 42.\nTried twice today.",
     "additional_info": "Uses a shared office computer.",
 }
 
@@ -148,6 +148,8 @@ def _shown_initial(element: dict[str, Any], state: dict[str, Any]) -> None:
         element["initial_option"] = state["selected_option"]
     elif state.get("selected_options"):
         element["initial_options"] = state["selected_options"]
+    elif state.get("selected_users"):
+        element["initial_users"] = state["selected_users"]
     elif state.get("selected_date_time"):
         element["initial_date_time"] = state["selected_date_time"]
 

@@ -202,6 +202,15 @@ def _input_element(element: dict[str, Any], names: Names) -> str:
         return f'<div class="field">{initial or f"<i>{placeholder}</i>"}</div>'
     if kind in ("static_select", "external_select", "users_select", "multi_users_select"):
         chosen = element.get("initial_option")
+        users = element.get("initial_users")
+        if users:
+            return (
+                '<div class="field select">'
+                + " ".join(
+                    f'<span class="mention">@{_text(names.users.get(u, u))}</span>' for u in users
+                )
+                + "</div>"
+            )
         shown = (
             text_object(chosen["text"], names) if chosen else f"<i>{placeholder or 'Select'}</i>"
         )

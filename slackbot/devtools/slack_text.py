@@ -58,6 +58,8 @@ def _element(element: dict[str, Any], names: Names) -> str:
         return f"[{_obj(element['initial_option'].get('text'), names)}]"
     if element.get("initial_options"):
         return "☑ " + ", ".join(_obj(o.get("text"), names) for o in element["initial_options"])
+    if element.get("initial_users"):
+        return ", ".join("@" + names.users.get(u, u) for u in element["initial_users"])
     if element.get("initial_date_time"):
         return datetime.fromtimestamp(int(element["initial_date_time"]), UTC).strftime(
             "%b %-d %H:%M UTC"
