@@ -51,6 +51,18 @@ EMOJI = {
     "bar_chart": "📊",
     "calendar": "📆",
     "speech_balloon": "💬",
+    "repeat": "🔁",
+    "no_entry_sign": "🚫",
+    "no_mobile_phones": "📵",
+    "heavy_minus_sign": "➖",
+    "clipboard": "📋",
+    "arrow_up": "⬆️",
+    "wrench": "🔧",
+    "top": "🔝",
+    "sunny": "☀️",
+    "raising_hand": "🙋",
+    "crescent_moon": "🌙",
+    "bulb": "💡",
 }
 
 _TOKEN = re.compile(r"<([^<>\n]+)>")
