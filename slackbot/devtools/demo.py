@@ -226,6 +226,9 @@ def _emergency(run: Run, *, confirmed: bool) -> dict[str, Any]:
     options = [o["value"] for o in criteria["element"].get("options", [])]
     answers = {**EMERGENCY_ANSWERS, "em_criteria": options if confirmed else []}
     state = view_state(view, answers)
+    run.transcript.flush(AGENT)  # the form as it opened
+    if confirmed:
+        run.transcript.modal(AGENT, filled_view(view, state), where="form, as submitted")
     payload = view_submission(view, state, user=AGENT)
     return {
         "view": filled_view(view, state),
@@ -242,7 +245,6 @@ def step_emergency_refused(run: Run) -> None:
     errors = result["answer"].get("errors") or {}
     if result["answer"].get("response_action") != "errors":
         raise DemoError("an unconfirmed emergency was not refused")
-    run.transcript.flush(AGENT)
     run.transcript.modal(AGENT, result["view"], errors)
 
 
