@@ -47,7 +47,7 @@ EMERGENCY_ANSWERS = {
     "em_impact": "No prescriber can verify; sign-ups are blocked",
     "em_page_again": [],
 }
-RESOLUTION_NOTE = "The vendor reset the prescriber's verification; they signed in at 11:05."
+RESOLUTION_NOTE = "Fixed: the verification was reset on their side; the user signed in at 11:05."
 
 
 class DemoError(Exception):
@@ -210,6 +210,9 @@ def _reminders(run: Run) -> list[dict[str, Any]]:
 
 def step_reminder(run: Run) -> None:
     """The vendor's acknowledgement is overdue: a reminder in the thread, with its buttons."""
+    if run.preview is None:
+        run.transcript.write("(nothing was handed off by email: no vendor clock runs)")
+        return
     ack = parse_duration(run.shipped.sla.vendor_ack)
     run.transcript.write(
         f"(the vendor owes an acknowledgement within {format_duration(ack)}; an hour lasts "

@@ -113,9 +113,10 @@ def test_the_demo_leaves_no_port_process_or_file_behind(demo_run):
             continue
 
 
-def test_the_demo_in_process_stops_every_thread_it_started(capsys):
+@pytest.mark.parametrize("playbook_id", ["idv", "tier3"])
+def test_the_demo_in_process_stops_every_thread_it_started(playbook_id, capsys):
     before = {t.ident for t in threading.enumerate()}
-    assert demo.main(["--no-progress", "--playbook", "idv"]) == 0
+    assert demo.main(["--no-progress", "--playbook", playbook_id]) == 0
     deadline = time.monotonic() + 5
     while True:
         left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
