@@ -28,15 +28,27 @@ _BY_ID = {
 }
 
 
+def _fit(text: str, limit: int) -> str:
+    """`text` cut at a word to fit `limit`."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0]
+
+
 def _text_sample(spec: IntakeField) -> str:
     """A sample answer of a text field, within its limit."""
     if spec.id in _BY_ID:
-        return _BY_ID[spec.id][: spec.limit]
+        return _fit(_BY_ID[spec.id], spec.limit)
     if spec.kind is FieldKind.PHONE:
         return "555-555-0103"
+    topic = spec.label.lower().rstrip("?: ").split(" (")[0]
     if spec.kind is FieldKind.MULTILINE:
-        return "Steps: open the portal, sign in, press Continue.\nThe page stays blank."
-    return f"Sample {spec.label.lower()}"[: spec.limit]
+        return _fit(f"Sample {topic}.\nTried: signed out and in again; same result.", spec.limit)
+    if "ticket" in spec.id:
+        return "CC-1042"
+    if "availability" in spec.id or "time" in spec.id:
+        return "Weekdays 9:00-15:00"
+    return _fit(f"Sample {topic}", spec.limit)
 
 
 def sample_value(spec: IntakeField) -> Any:
