@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from matplotlib import image
 
-from slackbot.devtools import demo
+from slackbot.devtools import demo, preview
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER_ENV = "SLACK_BOT_TOKEN=xoxb-your-bot-token\nSLACK_SIGNING_SECRET=your-signing-secret\n"
@@ -194,3 +194,11 @@ def test_the_browser_check_sees_console_errors_and_blank_pages(tmp_path):
     console = screenshot(broken, png, tmp_path / "profile")
     assert any("nosuch is not defined" in line for line in console)
     assert image.imread(png)[..., :3].std() < 0.01
+
+
+def test_a_playbook_preview_page_renders_in_chromium(tmp_path):
+    page = tmp_path / "preview.html"
+    assert preview.main(["--playbook", "idv", "--html", str(page)]) == 0
+    png = tmp_path / "preview.png"
+    assert screenshot(page, png, tmp_path / "profile") == []
+    assert image.imread(png)[..., :3].std() > 0.05
