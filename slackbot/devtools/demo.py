@@ -277,15 +277,45 @@ def step_resolve(run: Run) -> None:
             "channel_type": "channel",
         }
     )
-    before = _updates(run)
+    calls = len(run.slack.calls)
     run.react("white_check_mark")
     run.transcript.settle()
+    if not _resolved(run) and len(run.slack.calls_to("views.open")) == opened:
+        # The bot may ask for the note with a button (a reaction cannot open a form).
+        _press_note_button(run, calls)
+        run.transcript.settle()
     # A resolution-note form, when the bot asks for one, is answered with the same note.
     if len(run.slack.calls_to("views.open")) > opened:
         view = run.slack.calls_to("views.open")[-1].body["view"]
         answers = {b.get("block_id", ""): RESOLUTION_NOTE for b in view.get("blocks", [])}
-        run.send().interactive(view_submission(view, view_state(view, answers), user=LEAD))
-    run.wait(lambda: _updates(run) > before, "the root message edited to resolved")
+        state = view_state(view, answers)
+        run.transcript.flush(LEAD)
+        run.transcript.modal(LEAD, filled_view(view, state), where="form, as submitted")
+        answer = run.send().interactive(view_submission(view, state, user=LEAD)).json() or {}
+        if answer.get("response_action") == "errors":
+            raise DemoError(f"the resolution note was refused: {answer['errors']}")
+    run.wait(lambda: _resolved(run), "the root message edited to resolved")
+
+
+def _resolved(run: Run) -> bool:
+    """Whether the root message was edited to say the case is resolved."""
+    return any(
+        c.body.get("ts") == run.root_ts and "[resolved]" in str(c.body.get("text", ""))
+        for c in run.slack.calls_to("chat.update")
+    )
+
+
+def _press_note_button(run: Run, since: int) -> None:
+    """Press the first button about a resolution note posted since call number `since`."""
+    for call in run.slack.calls[since:]:
+        if call.method not in ("chat.postEphemeral", "chat.postMessage"):
+            continue
+        for block in call.body.get("blocks") or []:
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                action = str(element.get("action_id", ""))
+                if "resol" in action or "note" in action:
+                    run.press(action, str(element.get("value", "")), user=LEAD)
+                    return
 
 
 STEPS: list[tuple[str, Callable[[Run], None], str]] = [
