@@ -287,14 +287,30 @@ def step_resolve(run: Run) -> None:
     # A resolution-note form, when the bot asks for one, is answered with the same note.
     if len(run.slack.calls_to("views.open")) > opened:
         view = run.slack.calls_to("views.open")[-1].body["view"]
-        answers = {b.get("block_id", ""): RESOLUTION_NOTE for b in view.get("blocks", [])}
-        state = view_state(view, answers)
+        state = view_state(view, note_answers(view))
         run.transcript.flush(LEAD)
         run.transcript.modal(LEAD, filled_view(view, state), where="form, as submitted")
         answer = run.send().interactive(view_submission(view, state, user=LEAD)).json() or {}
         if answer.get("response_action") == "errors":
             raise DemoError(f"the resolution note was refused: {answer['errors']}")
     run.wait(lambda: _resolved(run), "the root message edited to resolved")
+
+
+def note_answers(view: dict[str, Any]) -> dict[str, Any]:
+    """A resolution-note form's answers: the note in each empty required text box, "No" where
+    it asks a yes-or-no question (no action still needed), what it prefilled elsewhere."""
+    answers: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        element = block.get("element") or {}
+        block_id = block.get("block_id", "")
+        if block.get("type") != "input":
+            continue
+        if element.get("type") == "plain_text_input" and not element.get("initial_value"):
+            answers[block_id] = "" if block.get("optional") else RESOLUTION_NOTE
+        for option in element.get("options") or []:
+            if str((option.get("text") or {}).get("text", "")).lower() == "no":
+                answers[block_id] = option.get("value")
+    return answers
 
 
 def _resolved(run: Run) -> bool:

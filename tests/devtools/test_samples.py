@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from slackbot.devtools.demo import RESOLUTION_NOTE, note_answers
 from slackbot.devtools.samples import filled_view, intake_answers, view_state
 from slackbot.domain.intake import validate_intake
 from slackbot.render.blocks import build_intake_modal, parse_view_state
@@ -53,3 +54,34 @@ def test_checkboxes_are_checked_only_when_asked():
     assert view_state(view, {"em_criteria": []})["em_criteria"]["value"]["selected_options"] == []
     checked = view_state(view, {"em_criteria": ["c0"]})["em_criteria"]["value"]
     assert [o["value"] for o in checked["selected_options"]] == ["c0"]
+
+
+def test_a_resolution_note_form_gets_the_note_and_no_action_needed():
+    yes_no = [
+        {"value": "yes", "text": {"type": "plain_text", "text": "Yes"}},
+        {"value": "no", "text": {"type": "plain_text", "text": "No"}},
+    ]
+    view = {
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*ESC-1*"}},
+            {
+                "type": "input",
+                "block_id": "f_issue",
+                "element": {"type": "plain_text_input", "initial_value": "Cannot sign in"},
+            },
+            {"type": "input", "block_id": "f_done", "element": {"type": "plain_text_input"}},
+            {
+                "type": "input",
+                "block_id": "f_needed",
+                "element": {"type": "radio_buttons", "options": yes_no},
+            },
+            {
+                "type": "input",
+                "block_id": "f_by",
+                "optional": True,
+                "element": {"type": "plain_text_input"},
+            },
+        ]
+    }
+    values = parse_view_state(view_state(view, note_answers(view)))
+    assert values == {"issue": "Cannot sign in", "done": RESOLUTION_NOTE, "needed": "no", "by": ""}
