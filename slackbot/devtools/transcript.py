@@ -122,7 +122,11 @@ class Transcript:
 
     def _call(self, method: str, body: dict[str, Any], actor: str) -> None:
         names = self.names
-        if method == "chat.postMessage":
+        if method == "chat.postMessage" and str(body.get("channel", ""))[:1] in ("U", "W", "D"):
+            user = "U" + str(body["channel"])[1:]
+            content = slack_html.message_html(body, names)
+            self.say(person(user), "direct message", message_text(body, names), content)
+        elif method == "chat.postMessage":
             where = self._where(str(body.get("channel", "")))
             place = "in the case thread" if body.get("thread_ts") else "new message"
             self.say(where, place, message_text(body, names), slack_html.message_html(body, names))
