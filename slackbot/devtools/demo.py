@@ -402,7 +402,11 @@ def main(argv: list[str]) -> int:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
     if args.html:
-        write_html(run, args.html)
+        try:
+            write_html(run, args.html)
+        except OSError as exc:
+            print(f"demo: cannot write {args.html}: {exc.strerror}", file=sys.stderr)
+            return 1
         write(f"\nHTML: {args.html} ({len(run.transcript.scenes)} messages and modals)")
     write("\nDone: the case went from intake to resolution; everything started was stopped.")
     write("Going live: create the Slack app (README, 'Create the Slack app'), fill .env, then")

@@ -62,3 +62,9 @@ def test_a_file_of_playbooks_and_a_wrong_id(tmp_path, capsys):
     broken.write_text("[[playbook]]\nid = 'x'\nnot_a_key = 1\n", encoding="utf-8")
     assert preview.main([str(broken), "--playbook", "x"]) == 1
     assert "broken.toml" in capsys.readouterr().err
+
+
+def test_an_html_file_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    nowhere = tmp_path / "no" / "such" / "dir" / "p.html"
+    assert preview.main(["--playbook", "idv", "--html", str(nowhere)]) == 1
+    assert capsys.readouterr().err.startswith(f"preview: cannot write {nowhere}: ")
