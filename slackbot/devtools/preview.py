@@ -192,8 +192,12 @@ def main(argv: list[str]) -> int:
     if args.html:
         title = f"Playbook preview: {playbook.title}"
         subtitle = f"{playbook.id} from {args.file}, with sample answers"
-        args.html.write_text(
-            slack_html.page_html(title, subtitle, preview.scenes), encoding="utf-8"
-        )
+        try:
+            args.html.write_text(
+                slack_html.page_html(title, subtitle, preview.scenes), encoding="utf-8"
+            )
+        except OSError as exc:
+            print(f"preview: cannot write {args.html}: {exc.strerror}", file=sys.stderr)
+            return 1
         print(f"\nHTML: {args.html}")
     return 0
