@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from slackbot.devtools.demo import RESOLUTION_NOTE, note_answers
+from slackbot.devtools.demo_steps import RESOLUTION_NOTE, note_answers
 from slackbot.devtools.samples import filled_view, intake_answers, view_state
 from slackbot.domain.intake import validate_intake
 from slackbot.render.blocks import build_intake_modal, parse_view_state
