@@ -16,6 +16,7 @@ margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .msg{display:flex;gap:10px;padding:10px 14px}
 .avatar{flex:none;width:36px;height:36px;border-radius:6px;background:#2eb67d;color:#fff;
 font-weight:700;display:flex;align-items:center;justify-content:center}
+.avatar.person{background:#1264a3}
 .msg-body{flex:1;min-width:0}
 .author{font-weight:900} .app{font-size:10px;background:#e8e8e8;color:#616061;padding:1px 3px;
 border-radius:2px;font-weight:700;vertical-align:middle}

@@ -309,17 +309,25 @@ def blocks_html(blocks: list[dict[str, Any]], names: Names) -> str:
 
 
 def message_html(
-    body: dict[str, Any], names: Names, *, author: str = "escalations", note: str = ""
+    body: dict[str, Any],
+    names: Names,
+    *,
+    author: str = "escalations",
+    note: str = "",
+    app: bool = True,
 ) -> str:
-    """A message as Slack lays it out: avatar, author, APP tag, then its blocks (or text)."""
+    """A message as Slack lays it out: avatar, author (APP for the bot), then blocks or text."""
     blocks = body.get("blocks") or []
     content = (
         blocks_html(blocks, names) if blocks else text_object(str(body.get("text", "")), names)
     )
     tag = f' <span class="note">{html.escape(note)}</span>' if note else ""
+    badge = ' <span class="app">APP</span>' if app else ""
+    initial = html.escape((author[:1] or "?").upper())
+    avatar = "avatar" if app else "avatar person"
     return (
-        '<div class="msg"><div class="avatar">E</div><div class="msg-body">'
-        f'<div class="author">{html.escape(author)} <span class="app">APP</span>{tag}</div>'
+        f'<div class="msg"><div class="{avatar}">{initial}</div><div class="msg-body">'
+        f'<div class="author">{html.escape(author)}{badge}{tag}</div>'
         f"{content}</div></div>"
     )
 

@@ -149,7 +149,7 @@ class Transcript:
     def user_post(self, user: str, channel: str, text: str) -> None:
         """Someone writes in the case thread (a message Slack shows everyone, not the bot's)."""
         body = {"text": text}
-        content = slack_html.message_html(body, self.names, author=person(user))
+        content = slack_html.message_html(body, self.names, author=person(user), app=False)
         self.say(channel, f"{person(user)} in the case thread", [text], content)
 
     def modal(
