@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slackbot.devtools.samples import filled_view, intake_answers, view_state
-from slackbot.devtools.signed import block_actions, view_submission
+from slackbot.devtools.signed import Response, SlackSender, block_actions, view_submission
 from slackbot.devtools.stage import AGENT, LEAD, SCALE, SUPPORT_CHANNEL, Stage
 from slackbot.devtools.transcript import Transcript
 from slackbot.domain.durations import format_duration, parse_duration
@@ -33,6 +33,31 @@ class DemoError(Exception):
     """A step did not see what it expected."""
 
 
+class CheckedSender:
+    """Slack's side of the endpoint: every request must be answered 200, as Slack expects."""
+
+    def __init__(self, sender: SlackSender) -> None:
+        self._sender = sender
+
+    @staticmethod
+    def _ok(response: Response) -> Response:
+        if response.status != 200:
+            raise DemoError(f"the bot answered HTTP {response.status}: {response.body[:200]}")
+        return response
+
+    def command(self, command: str, text: str = "", **kwargs: Any) -> Response:
+        """A slash command."""
+        return self._ok(self._sender.command(command, text, **kwargs))
+
+    def interactive(self, payload: dict[str, Any]) -> Response:
+        """An interactivity payload."""
+        return self._ok(self._sender.interactive(payload))
+
+    def event(self, event: dict[str, Any]) -> Response:
+        """An Events API envelope."""
+        return self._ok(self._sender.event(event))
+
+
 @dataclass
 class Run:
     """The demo in progress: the stage, the transcript and what the steps learned."""
@@ -51,10 +76,10 @@ class Run:
         """The fake Slack Web API."""
         return self.stage.slack
 
-    def send(self):
+    def send(self) -> CheckedSender:
         """The signed-request sender (Slack's side)."""
         assert self.stage.sender is not None
-        return self.stage.sender
+        return CheckedSender(self.stage.sender)
 
     def wait(self, check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
         """Wait until `check()` returns something true."""
@@ -72,7 +97,10 @@ class Run:
 
     def modal_after(self, count: int) -> dict[str, Any]:
         """The view of the `count`+1-th views.open."""
-        calls = self.slack.wait_for("views.open", count + 1, WAIT)
+        try:
+            calls = self.slack.wait_for("views.open", count + 1, WAIT)
+        except AssertionError as exc:
+            raise DemoError(f"no form opened ({exc})".splitlines()[0][:300]) from None
         return calls[count].body["view"]
 
     def react(self, name: str, user: str = LEAD) -> None:
