@@ -191,6 +191,11 @@ def _follow(
             ),
             now,
         )
+    # A case someone marked ⏳ before the email went is already with the vendor, so no move ran:
+    # the email that reached them is still the hand-off, and their clocks start from it.
+    if purpose is Purpose.HANDOFF and case.handed_off_at is None:
+        case.handed_off_at = now
+        session.add(case)
 
 
 def email_sent(services: Services, session: Session, item: OutboxItem, result: dict) -> None:
