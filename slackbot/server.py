@@ -3,18 +3,75 @@
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server as waitress_server
 
 from slackbot.services import Services
 from storage.db import ping
 
 EVENTS_PATH = "/slack/events"
+#: Larger than anything Slack sends (a modal's state is a few kB): refused unread.
+MAX_BODY = 1_000_000
+
+
+def _plain(start_response: Callable[..., Any], status: str, text: str) -> Iterable[bytes]:
+    body = f"{text}\n".encode()
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _well_formed(body: str, content_type: str) -> bool:
+    """Whether a signed body is shaped as Slack sends one: a JSON object (events), or a form
+    whose `payload`, when there is one, is a JSON object with a `type` (interactivity)."""
+    try:
+        if content_type.startswith("application/json"):
+            return isinstance(json.loads(body), dict)
+        form = parse_qs(body, keep_blank_values=True)
+        payloads = form.get("payload")
+        if payloads is None:
+            return True  # a slash command: its fields are read as strings
+        payload = json.loads(payloads[0]) if len(payloads) == 1 else None
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and isinstance(payload.get("type"), str)
+
+
+def check_request(environ: dict[str, Any], signing_secret: str) -> tuple[str, str] | None:
+    """None when the request may go on to Bolt (its body put back for it to read); else the
+    status and text to answer: 401 for a missing, non-numeric or stale timestamp or a bad
+    signature, 400 for a body Slack would never send (Bolt would fail on it with a 500)."""
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    if not timestamp.isascii() or not timestamp.isdigit():
+        return "401 Unauthorized", "invalid request"
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return "400 Bad Request", "bad request"
+    if length < 0 or length > MAX_BODY:
+        return "400 Bad Request", "bad request"
+    raw = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(raw)
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "400 Bad Request", "bad request"
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+    if signing_secret and not SignatureVerifier(signing_secret).is_valid(
+        body=body, timestamp=timestamp, signature=signature
+    ):
+        return "401 Unauthorized", "invalid request"
+    if not _well_formed(body, environ.get("CONTENT_TYPE", "")):
+        return "400 Bad Request", "bad request"
+    return None
 
 
 def make_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes]]:
@@ -25,6 +82,9 @@ def make_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes]
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH and method == "POST":
+            refused = check_request(environ, services.settings.slack_signing_secret)
+            if refused is not None:
+                return _plain(start_response, *refused)
             return slack_handler(environ, start_response)
         if path == "/healthz" and method in ("GET", "HEAD"):
             healthy = ping(services.engine)
