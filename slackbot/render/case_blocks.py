@@ -206,6 +206,18 @@ def build_denial(case_id: int, reason: str) -> str:
 def build_case_hidden(case: Case) -> str:
     """The answer to `/escalate show` for someone who may not see the case (no summary)."""
     return (
-        f":lock: You can't see {case_key(case.id)}: only its opener, its owner and its current "
-        f"tier's responders can. Ask in <#{case.channel_id}>."
+        f":lock: {case_key(case.id)} exists, but you can't see it: only members of "
+        f"<#{case.channel_id}>, its opener, its owner and its current tier's responders can. "
+        f"Ask in <#{case.channel_id}>."
+    )
+
+
+def build_hidden_count(hidden: int) -> str:
+    """The line under `/escalate list all` for the open cases the asker may not see."""
+    if not hidden:
+        return ""
+    cases = "case" if hidden == 1 else "cases"
+    return (
+        f"\n:lock: {hidden} more open {cases} in channels you are not in; ask their channel to "
+        "see them."
     )
