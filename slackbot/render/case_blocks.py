@@ -196,11 +196,9 @@ def build_refusal(case_id: int, action: Action, reason: str) -> str:
 
 
 def build_denial(case_id: int, reason: str) -> str:
-    """The ephemeral answer to someone who may not move the case."""
-    return (
-        f":lock: You can't move {case_key(case_id)}: {reason}. Nothing changed; ask them in "
-        "the thread."
-    )
+    """The ephemeral answer to someone who may not act on the case: `reason` says who may and
+    what ("Only the opener, the owner or Tier 2 support (…) can edit the emails of ESC-42")."""
+    return f":lock: {reason}. Nothing changed; ask them in the thread of {case_key(case_id)}."
 
 
 def build_case_hidden(case: Case) -> str:

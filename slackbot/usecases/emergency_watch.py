@@ -16,9 +16,10 @@ from sqlmodel import Session, select
 
 from slackbot.domain import emergency as em
 from slackbot.domain import emergency_page as ep
+from slackbot.domain.cases import case_key
 from slackbot.domain.clock import ensure_utc
 from slackbot.domain.playbooks import Playbook
-from slackbot.domain.status_machine import Action, Responders, Via
+from slackbot.domain.status_machine import Action, Responders, Via, denial, responders_for
 from slackbot.domain.vocabulary import BOT_ACTOR, SCHEDULER_ACTOR, EventKind
 from slackbot.render import emergency_blocks as eb
 from slackbot.services import Services
@@ -120,6 +121,10 @@ def guard_page(
         session.rollback()
         return page, Result(outcome, case_id=case.id, needs=needs)
     if outcome is Outcome.DENIED:
+        responders = responders_for(playbook, case.tier, channel_id=case.channel_id)
+        why = denial(
+            responders, what=what, case=case_key(case.id), besides=("the person who paged",)
+        )
         deny(
             session,
             case,
