@@ -92,6 +92,8 @@ def _view_submission(body: dict[str, Any]) -> Refusal | None:
     view = body.get("view")
     if not _user(body) or not isinstance(view, dict):
         return Refusal("view_submission without a user or a view")
+    if not _optional_dict(body, "team", "enterprise"):
+        return Refusal("view_submission with a malformed team")
     if not isinstance(view.get("callback_id"), str) or not _str_or_none(
         view.get("private_metadata")
     ):
@@ -112,7 +114,7 @@ def _block_actions(body: dict[str, Any]) -> Refusal | None:
     actions = body.get("actions")
     if not _user(body) or not isinstance(actions, list) or not actions:
         return Refusal("block_actions without a user or actions")
-    if not _optional_dict(body, "channel", "container", "message", "view"):
+    if not _optional_dict(body, "channel", "container", "message", "view", "team", "enterprise"):
         return Refusal("block_actions with a malformed channel, container, message or view")
     for action in actions:
         if not isinstance(action, dict) or not isinstance(action.get("action_id"), str):
@@ -149,8 +151,13 @@ def _event_callback(body: dict[str, Any]) -> Refusal | None:
     item = event.get("item") or {}
     if not all(_str_or_none(item.get(key)) for key in ("type", "channel", "ts")):
         return Refusal("event with a malformed item")
-    if not _str_or_none(body.get("event_id")):
+    if not _str_or_none(body.get("event_id")) or not _str_or_none(body.get("team_id")):
         return Refusal("event with a malformed id")
+    authorizations = body.get("authorizations")
+    if authorizations is not None and not (
+        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
+    ):
+        return Refusal("event with malformed authorizations")
     return None
 
 
