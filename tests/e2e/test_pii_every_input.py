@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from slackbot.devtools.pagerduty import start_fake_pagerduty
-from slackbot.devtools.signed import view_submission
+from slackbot.devtools.signed import block_actions, view_submission
 from slackbot.render.case_blocks import build_add_update_modal
 from slackbot.render.email_blocks import build_edit_modal, build_not_vendor_modal
 from storage.models import Case, CaseEvent, EmailDraft, OutboxItem, Page
@@ -157,3 +157,22 @@ def test_pii_in_a_move_reason_is_refused_in_the_answer_and_nothing_moves(world, 
     assert _counts(bot) == before
     with Session(bot.services.engine) as session:
         assert session.exec(select(Case)).one().status == "open"
+
+
+def test_a_failed_sends_notes_carry_no_contact_value(world, fake_slack, smtp):
+    bot = world
+    _, draft, _ = _case_and_draft(bot)
+    channel = fake_slack.channel_ids["#escalations-idv"]
+    # A server that quotes the addresses back, the end user's among them.
+    smtp.refuse_next("550 5.1.1 <pat@clinic.example.com> and <u0agent01@support.example.com> no")
+    calls = len(fake_slack.calls)
+    pressed = block_actions("email_send", str(draft.id), user=AGENT, channel=channel)
+    assert bot.sender.interactive(pressed).status == 200
+    note = fake_slack.wait_for_post(":x: An email for ESC-1 could not be sent")[-1].body["text"]
+    assert "550 5.1.1" in note
+    fake_slack.wait_until(
+        lambda c: c.method == "chat.update" and "Not delivered" in json.dumps(c.body), "preview"
+    )
+    seen = json.dumps([c.body for c in fake_slack.calls[calls:]], ensure_ascii=False)
+    assert "pat@clinic.example.com" not in seen and draft.subject not in seen
+    assert "u0agent01@support.example.com" not in note  # the agent's own is in the preview
