@@ -1,5 +1,5 @@
-"""Composing a draft (the outbox's side of a request): read the requester's Slack profile, so
-the vendor writes back to our agent, compose the email from the case as it is now, store it
+"""Composing a draft (the outbox's side of a request): read the case opener's Slack profile, so
+the vendor writes back to our agent whoever asked, compose the email from the case as it is now, store it
 (superseding earlier unsent drafts of its kind) and post its preview, contact details hidden."""
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def _sender_id(payload: dict[str, Any]) -> str:
 
 @dataclass
 class Composer:
-    """The outbox handler that reads the requester's Slack profile and composes the draft."""
+    """The outbox handler that reads the sender's (the opener's) profile and composes the draft."""
 
     services: Services
 
