@@ -253,6 +253,19 @@ class Responders:
         return f"the members of this channel ({self.name})"
 
 
+#: The `tier` key under which an actor's membership of the emergency's on-call group is kept
+#: (tiers are 1 to 3).
+ON_CALL_TIER = 0
+
+
+def on_call_for(playbook: Playbook) -> Responders | None:
+    """The emergency's on-call group, when the playbook names one."""
+    group = playbook.emergency.responders if playbook.emergency else None
+    if not group:
+        return None
+    return Responders(tier=ON_CALL_TIER, name="on-call", usergroup=group, channel=None)
+
+
 def responders_for(playbook: Playbook, tier: int, *, channel_id: str | None) -> Responders:
     """Who answers for `tier` in this playbook (the case's channel when it names no group)."""
     spec: Tier | None = playbook.tier(tier)

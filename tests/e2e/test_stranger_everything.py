@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, select
 
 from slackbot.devtools.pagerduty import start_fake_pagerduty
 from slackbot.devtools.signed import block_actions, view_submission
+from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH
 from slackbot.render.case_blocks import build_add_update_modal
 from slackbot.render.email_blocks import build_edit_modal, build_not_vendor_modal
 from slackbot.render.reminders import ReminderAction, button_value
@@ -58,11 +59,16 @@ def fake_pd():
 @pytest.fixture
 def world(make_bot, smtp, fake_pd, fake_slack):
     """A case opened by the agent through the form, its hand-off previewed, and a page for it."""
+    return _world(make_bot, smtp, fake_pd, fake_slack)
+
+
+def _world(make_bot, smtp, fake_pd, fake_slack, **env: str):
     bot = make_bot(
         **smtp_env(smtp),
         PAGERDUTY_ROUTING_KEY=ROUTING_KEY,
         PAGERDUTY_EVENTS_URL=fake_pd.events_url,
         PAGERDUTY_API_URL=fake_pd.url,
+        **env,
     )
     bot.sender.command("/escalate", "idv")
     intake = fake_slack.wait_for("views.open")[-1].body["view"]
@@ -317,3 +323,46 @@ def test_the_vendor_email_names_the_opener_whoever_redrafts_and_sends_it(world, 
 def _drafts(bot) -> list[EmailDraft]:
     with Session(bot.services.engine) as session:
         return list(session.exec(select(EmailDraft).order_by(EmailDraft.id)).all())
+
+
+@pytest.fixture
+def on_call_world(make_bot, smtp, fake_pd, fake_slack, tmp_path):
+    """As `world`, with the idv playbook naming an on-call group for its emergencies."""
+    shipped = DEFAULT_PLAYBOOKS_PATH.read_text(encoding="utf-8")
+    marker = 'dedup_window = "4h"\n'
+    assert marker in shipped
+    path = tmp_path / "playbooks.toml"
+    path.write_text(shipped.replace(marker, marker + 'responders = "S0ONCALL01"\n', 1), "utf-8")
+    fake_slack.usergroups["S0ONCALL01"] = ["U0ONCALL1"]
+    return _world(make_bot, smtp, fake_pd, fake_slack, ESCALATION_PLAYBOOKS=str(path))
+
+
+def test_with_an_on_call_group_it_answers_the_page_and_the_tier_does_not(
+    on_call_world, fake_slack, fake_pd
+):
+    bot, channel = on_call_world
+    page = _ids(bot)["page"]
+    pressed = block_actions("emergency_acknowledged", page, user=DANA, channel=channel)
+    assert bot.sender.interactive(pressed).status == 200  # a tier responder, not on call
+    _wait(lambda: len(_denials_of(bot, DANA)) == 1)
+    fake_slack.wait_until(
+        lambda c: (
+            c.method == "chat.postEphemeral"
+            and "Only the person who paged or on-call (<!subteam^S0ONCALL01>) can acknowledge"
+            in c.body.get("text", "")
+        ),
+        "the denial",
+    )
+    assert len(fake_pd.events()) == 1
+    pressed = block_actions("emergency_acknowledged", page, user="U0ONCALL1", channel=channel)
+    assert bot.sender.interactive(pressed).status == 200
+    assert fake_pd.wait_for_events(2)[1].body["event_action"] == "acknowledge"
+
+
+def _denials_of(bot, user: str) -> list[CaseEvent]:
+    with Session(bot.services.engine) as session:
+        return list(
+            session.exec(
+                select(CaseEvent).where(CaseEvent.kind == "denied", CaseEvent.actor == user)
+            ).all()
+        )
