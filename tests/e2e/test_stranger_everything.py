@@ -24,6 +24,7 @@ from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH
 from slackbot.render.case_blocks import build_add_update_modal
 from slackbot.render.email_blocks import build_edit_modal, build_not_vendor_modal
 from slackbot.render.reminders import ReminderAction, button_value
+from storage.db import write_session
 from storage.models import Case, CaseEvent, Deadline, EmailDraft, OutboxItem, Page
 from tests.support.env import smtp_env
 from tests.support.forms import idv_values
@@ -366,3 +367,16 @@ def _denials_of(bot, user: str) -> list[CaseEvent]:
                 select(CaseEvent).where(CaseEvent.kind == "denied", CaseEvent.actor == user)
             ).all()
         )
+
+
+def test_show_answers_the_channel_and_the_tier_whoever_else_asks(world, fake_slack):
+    bot, channel = world
+    with write_session(bot.services.engine) as session:
+        session.exec(select(Case)).one().tier = 2  # tier 2 answers through a user group
+    fake_slack.usergroups["S0TIER20001"] = ["U0TIER2001"]
+    for user in (DANA, "U0TIER2001", AGENT):  # in the channel; in the tier; the opener
+        shown = bot.sender.command("/escalate", "show ESC-1", user=user).body
+        assert "Prescriber cannot pass" in shown and "History" in shown, user
+    hidden = bot.sender.command("/escalate", "show ESC-1", user=STRANGER).body
+    assert "ESC-1 exists, but you can't see it" in hidden
+    assert "Prescriber cannot pass" not in hidden
