@@ -69,6 +69,7 @@ def open_case(
                 case_id=case.id,
                 purpose=Purpose.HANDOFF,
                 user_id=requester.user_id,
+                sender=case.opened_by,
                 now=now,
                 dedup_key=f"handoff-draft:{case.id}",
             )

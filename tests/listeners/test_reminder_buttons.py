@@ -62,7 +62,9 @@ def _reminder(bot, fake_slack, clock):
 
 def test_record_update_button_opens_the_cases_add_update_form(fast_bot, fake_slack, clock):
     case_id, _ = _reminder(fast_bot, fake_slack, clock)
-    assert press(fast_bot, CaseAction.ADD_UPDATE, str(case_id)).status == 200
+    # Add update is for the tier's responders: the form opens only for them (issue 11).
+    fake_slack.usergroups["S0TIER10009"] = ["U0TIER1001"]
+    assert press(fast_bot, CaseAction.ADD_UPDATE, str(case_id), user="U0TIER1001").status == 200
     opened = fake_slack.wait_for("views.open")[-1]
     view = opened.body["view"]
     if isinstance(view, str):
