@@ -10,8 +10,9 @@ from typing import Any
 from slackbot.domain.cases import CaseStatus, Priority, case_key
 from slackbot.domain.handoff import Purpose
 from slackbot.domain.intake import ESCALATION_DEFINITION, SUMMARY_LIMIT
-from slackbot.domain.mrkdwn import escape, mention, one_line
+from slackbot.domain.mrkdwn import cut, escape, mention, one_line
 from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Playbooks
+from slackbot.domain.slack_limits import SECTION_TEXT
 from slackbot.render.case_blocks import build_case_buttons
 from slackbot.render.elements import field_element, slack_date
 from slackbot.render.elements import option as _option
@@ -288,7 +289,10 @@ def build_case_details(case: Case, playbook: Playbook) -> tuple[str, list[dict[s
     ]
     text = f"Details of {case_key(case.id)}"
     blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": cut("\n".join(lines), SECTION_TEXT)},
+        },
         {
             "type": "context",
             "elements": [{"type": "mrkdwn", "text": "*Next steps:* " + " ".join(steps)}],
