@@ -313,6 +313,8 @@ class FakeSlack(StrictSlack, KeptMessages):
         }
         if scripted is not None:
             profile.update(scripted)
+        if "users:read.email" not in self.scopes:
+            profile.pop("email", None)  # Slack leaves it out without the scope
         return {"ok": True, "user": {"id": user_id, "name": user_id.lower(), "profile": profile}}
 
     def wait_until(self, predicate, what: str, timeout: float = 5.0) -> list[Call]:

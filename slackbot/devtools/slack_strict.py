@@ -119,6 +119,9 @@ class StrictSlack:
             return self._message_refusal(method, body)
         if method in _VIEWS:
             return self._view_refusal(method, body)
+        shared_in = str(body.get("channel_id") or "")
+        if shared_in and not slack_rules.is_channel_id(shared_in):
+            return _error("channel_not_found", f"files are shared by channel id: {shared_in!r}")
         return self._channel_refusal(method, channel)
 
     def _message_refusal(self, method: str, body: dict[str, Any]) -> dict[str, Any] | None:

@@ -169,3 +169,15 @@ def test_strict_mode_answers_429_with_retry_after_past_a_methods_tier():
 def test_without_strict_mode_there_is_no_rate_limit(client):
     for _ in range(30):
         client.conversations_list()
+
+
+def test_a_profile_has_no_email_without_users_read_email_and_uploads_share_by_id(client):
+    assert client.users_info(user="U0AGENT01")["user"]["profile"]["email"]
+    scopes = [s for s in manifest_scopes() if s != "users:read.email"]
+    with started(scopes=scopes) as narrow:
+        assert "email" not in narrow.users_info(user="U0AGENT01")["user"]["profile"]
+    upload = client.files_getUploadURLExternal(filename="a.csv", length=1)
+    files = [{"id": upload["file_id"], "title": "a"}]
+    assert slack_error(
+        lambda: client.files_completeUploadExternal(files=files, channel_id="#general")
+    ) == ("channel_not_found")
