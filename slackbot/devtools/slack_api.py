@@ -204,7 +204,7 @@ class FakeSlack(StrictSlack, KeptMessages):
                     headers["Retry-After"] = str(failure.retry_after)
                 call.error = failure.error or "ratelimited"
                 return failure.status, {"ok": False, "error": call.error}, headers
-        refused = self.refuse(method, body)
+        refused = self.refuse(method, body, headers)
         if refused is not None:
             call.error = refused[1]["error"]
             return refused

@@ -44,11 +44,17 @@ class StrictSlack:
 
     # `_channel_id(name)` (a known name's id) comes from KeptMessages, next in FakeSlack's MRO.
 
-    def refuse(self, method: str, body: dict[str, Any]) -> Answer | None:
+    def refuse(
+        self, method: str, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> Answer | None:
         """None if Slack would do this call, else what Slack answers."""
         if method.startswith(("GET ", "POST /")):
             return None
-        answer = self._rate_limited(method, body) or self._unknown_or_unscoped(method, body)
+        answer = (
+            self._wrong_token(method, headers or {})
+            or self._rate_limited(method, body)
+            or self._unknown_or_unscoped(method, body)
+        )
         if answer is None:
             refusal = self._refusal(method, body)
             answer = None if refusal is None else (200, refusal, {})
@@ -57,6 +63,20 @@ class StrictSlack:
             with self.lock:
                 self.refusals.append((method, answer[1]["error"], why[0]))
         return answer
+
+    # -- tokens ------------------------------------------------------------------------------
+    @staticmethod
+    def _wrong_token(method: str, headers: dict[str, str]) -> Answer | None:
+        """Socket Mode's apps.connections.open takes the app-level token (xapp-), and only it."""
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        token = auth.removeprefix("Bearer ").strip()
+        if not token:
+            return None
+        app_level = token.startswith("xapp-")
+        if app_level != (method == "apps.connections.open"):
+            why = f"{method} with a {'n app-level' if app_level else ' bot'} token"
+            return 200, _error("not_allowed_token_type", why), {}
+        return None
 
     # -- rate limits (opt-in) --------------------------------------------------------------
     def _rate_limited(self, method: str, body: dict[str, Any]) -> Answer | None:

@@ -181,3 +181,15 @@ def test_a_profile_has_no_email_without_users_read_email_and_uploads_share_by_id
     assert slack_error(
         lambda: client.files_completeUploadExternal(files=files, channel_id="#general")
     ) == ("channel_not_found")
+
+
+def test_socket_mode_needs_the_app_level_token_and_the_web_api_the_bot_token(fake_slack):
+    bot = WebClient(token="xoxb-test-token", base_url=fake_slack.url)
+    app = WebClient(token="xapp-1-test", base_url=fake_slack.url)
+    assert slack_error(lambda: bot.apps_connections_open(app_token="xoxb-test-token")) == (
+        "not_allowed_token_type"
+    )
+    assert app.apps_connections_open(app_token="xapp-1-test")["ok"]
+    assert slack_error(lambda: app.chat_postMessage(channel="#general", text="x")) == (
+        "not_allowed_token_type"
+    )
