@@ -67,7 +67,6 @@ ID_ONLY = {
     "chat.update",
     "chat.delete",
     "chat.getPermalink",
-    "chat.postEphemeral",
     "reactions.get",
     "reactions.add",
     "pins.add",
