@@ -38,9 +38,10 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import parse_qs, unquote
 
 from slackbot.devtools import slack_rules
+from slackbot.devtools.slack_files import KeptFiles
 from slackbot.devtools.slack_messages import BOT_USER_ID, KeptMessages
 from slackbot.devtools.slack_strict import StrictSlack
 
@@ -79,7 +80,7 @@ class Delay:
 
 
 @dataclass
-class FakeSlack(StrictSlack, KeptMessages):
+class FakeSlack(StrictSlack, KeptMessages, KeptFiles):
     """State shared by the server's handler threads."""
 
     calls: list[Call] = field(default_factory=list)
@@ -276,32 +277,6 @@ class FakeSlack(StrictSlack, KeptMessages):
         self._keep(channel, ts, body)
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text", "")}}
 
-    def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Step 1 of files_upload_v2: a file id and where to POST its bytes."""
-        with self.lock:
-            file_id = f"F{len(self.upload_names) + 1:09d}"
-            self.upload_names[file_id] = {
-                "filename": body.get("filename"),
-                "length": int(body.get("length") or 0),
-            }
-        base = self.url.removesuffix("/api/")
-        return {"ok": True, "file_id": file_id, "upload_url": f"{base}/upload/{file_id}"}
-
-    def _complete_upload(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Step 3: every listed file must have been uploaded with its announced length."""
-        files = body.get("files")
-        if isinstance(files, str):
-            files = json.loads(files)
-        done = []
-        with self.lock:
-            for item in files or []:
-                data = self.uploads.get(item.get("id", ""))
-                announced = self.upload_names.get(item.get("id", ""), {}).get("length")
-                if data is None or len(data) != announced:
-                    return {"ok": False, "error": "invalid_arguments"}
-                done.append({"id": item["id"], "title": item.get("title")})
-        return {"ok": True, "files": done}
-
     def _user_info(self, user_id: str) -> dict[str, Any]:
         """A profile: `profiles[user_id]` if scripted, else a placeholder name and address."""
         with self.lock:
@@ -341,24 +316,6 @@ class FakeSlack(StrictSlack, KeptMessages):
             f"a chat.postMessage starting {text_prefix!r}",
             timeout,
         )
-
-    def _file_info(self, file_id: str) -> dict[str, Any]:
-        with self.lock:
-            info = self.file_infos.get(file_id)
-            if info is None:
-                return {"ok": False, "error": "file_not_found"}
-            name = info.get("name", file_id)
-            download = f"{self.url.removesuffix('/api/')}/files/{quote(name)}"
-            file = {
-                "id": file_id,
-                "name": name,
-                "mimetype": "application/octet-stream",
-                "size": len(self.files.get(name, b"")),
-                "url_private": download,
-                "url_private_download": download,
-            }
-            file.update(info)
-            return {"ok": True, "file": file}
 
 
 def _parse_body(handler: BaseHTTPRequestHandler) -> dict[str, Any]:
