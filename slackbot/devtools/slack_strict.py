@@ -74,7 +74,7 @@ class StrictSlack:
             return None
         app_level = token.startswith("xapp-")
         if app_level != (method == "apps.connections.open"):
-            why = f"{method} with a {'n app-level' if app_level else ' bot'} token"
+            why = f"{method} with {'an app-level' if app_level else 'a bot'} token"
             return 200, _error("not_allowed_token_type", why), {}
         return None
 

@@ -15,6 +15,8 @@ from slackbot.devtools.slack_api import start_fake_slack
 from slackbot.devtools.slack_rules import trigger_id
 from slackbot.domain import slack_limits as limits
 
+pytestmark = pytest.mark.slack_refusals
+
 
 @pytest.fixture
 def client(fake_slack) -> WebClient:

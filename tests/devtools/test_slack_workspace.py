@@ -21,6 +21,8 @@ VIEW = {
     "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}],
 }
 
+pytestmark = pytest.mark.slack_refusals
+
 
 def slack_error(call) -> str:
     with pytest.raises(SlackApiError) as refused:
