@@ -88,25 +88,6 @@ def smtp():
     server.stop()
 
 
-#: What Slack answers to a payload it would never take: a test whose bot traffic got one of these
-#: fails, even if it did not look (a refused chat.update is still a recorded call). The bot's
-#: own recoveries (`not_in_channel`, then a join or an invitation) are not among them.
-REFUSED_PAYLOADS = {
-    "invalid_blocks",
-    "invalid_arguments",
-    "msg_too_long",
-    "no_text",
-    "channel_not_found",
-    "missing_scope",
-    "unknown_method",
-    "invalid_trigger_id",
-    "expired_trigger_id",
-    "message_not_found",
-    "not_allowed_token_type",
-    "method_not_supported_for_channel_type",
-}
-
-
 @pytest.fixture
 def fake_slack(request) -> Iterator[FakeSlack]:
     """The recording fake Slack Web API, as strict as Slack; a test fails if the bot sent it
@@ -116,7 +97,7 @@ def fake_slack(request) -> Iterator[FakeSlack]:
     server.shutdown()
     server.server_close()
     if request.node.get_closest_marker("slack_refusals") is None:
-        refused = [r for r in state.refusals if r[1] in REFUSED_PAYLOADS]
+        refused = state.refused_payloads()
         assert not refused, f"Slack would have refused: {refused}"
 
 

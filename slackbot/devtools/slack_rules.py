@@ -73,6 +73,24 @@ ID_ONLY = {
 }
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
+#: What Slack answers to a payload it would never take: a test whose bot traffic got one of
+#: these fails, even if it did not look (a refused chat.update is still a recorded call). The bot's
+#: own recoveries (`not_in_channel`, then a join or an invitation) are not among them.
+REFUSED_PAYLOADS = {
+    "invalid_blocks",
+    "invalid_arguments",
+    "msg_too_long",
+    "no_text",
+    "channel_not_found",
+    "missing_scope",
+    "unknown_method",
+    "invalid_trigger_id",
+    "expired_trigger_id",
+    "message_not_found",
+    "not_allowed_token_type",
+    "method_not_supported_for_channel_type",
+}
+
 #: Calls per minute by Slack's tier; a method not listed is Tier 3.
 TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
 METHOD_TIERS: dict[str, int] = {

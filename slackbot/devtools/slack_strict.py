@@ -64,6 +64,12 @@ class StrictSlack:
                 self.refusals.append((method, answer[1]["error"], why[0]))
         return answer
 
+    def refused_payloads(self) -> list[tuple[str, str, str]]:
+        """The refusals that mean the bot sent something Slack never takes (not the ones it
+        recovers from, like `not_in_channel` before a join or an invitation)."""
+        with self.lock:
+            return [r for r in self.refusals if r[1] in slack_rules.REFUSED_PAYLOADS]
+
     # -- tokens ------------------------------------------------------------------------------
     @staticmethod
     def _wrong_token(method: str, headers: dict[str, str]) -> Answer | None:

@@ -117,6 +117,8 @@ def world(database: str, workdir: Path) -> Iterator[World]:
         finally:
             for bot in here.bots:
                 bot.stop()
+        refused = state.refused_payloads()
+        assert not refused, f"Slack would have refused: {refused}"
 
 
 # --- what is counted -------------------------------------------------------------------------
