@@ -736,6 +736,10 @@ def main() -> int:
         server.shutdown()
         server.server_close()
     print(table(mode, results, sweeps))
+    refused = fake.refused_payloads()
+    if refused:
+        log(f"the fake Slack refused {len(refused)} call(s) Slack would refuse: {refused[:3]}")
+        return 1
     return 0
 
 
