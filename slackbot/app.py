@@ -28,6 +28,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 import commands
 from slackbot.domain.errors import UserFacingError
 from slackbot.listeners import actions, events, shape, views
+from slackbot.logs import bolt_logger
 from slackbot.services import Services
 from slackbot.usecases import inbox, turns
 from slackbot.usecases.notices import tell
@@ -126,6 +127,8 @@ def build_app(services: Services, *, token_verification: bool = True) -> App:
     """A Bolt App wired to the services, with every listener registered."""
     app = RecordingApp(
         client=services.slack,
+        # Bolt derives its loggers from this one (level and filter): no payloads at DEBUG.
+        logger=bolt_logger(),
         listener_executor=services.listener_executor,
         signing_secret=services.settings.slack_signing_secret or None,
         token_verification_enabled=token_verification,

@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 from slackbot.domain.cases import CaseStatus, case_key
-from slackbot.domain.mrkdwn import escape, group_mention, mention, one_line
+from slackbot.domain.mrkdwn import escape, group_mention, keyed, mention, one_line
 from slackbot.domain.playbooks import Playbook
+from slackbot.domain.slack_limits import VIEW_TITLE
 from slackbot.domain.status_machine import Action, CaseState, Transition, allowed_actions
 from slackbot.domain.updates import (
     NOTE_LIMIT,
@@ -91,7 +92,7 @@ def build_add_update_modal(case: Case) -> dict[str, Any]:
         "type": "modal",
         "callback_id": CaseView.ADD_UPDATE,
         "private_metadata": json.dumps({"case_id": case.id}),
-        "title": _plain(f"Update {key}", 24),
+        "title": _plain(keyed(key, "Update", limit=VIEW_TITLE), VIEW_TITLE),
         "submit": _plain("Save update", 24),
         "close": _plain("Cancel", 24),
         "blocks": [

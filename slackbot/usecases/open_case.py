@@ -82,7 +82,8 @@ def open_case(
 
 def queue_case_thread(session, *, case: Case, requester: Requester | None, now) -> None:
     """Queue the root message, the details reply and (optionally) the agent's confirmation."""
-    slack_posts.post_root(session, case_id=case.id, now=now)
+    origin = requester.origin_channel if requester is not None else None
+    slack_posts.post_root(session, case_id=case.id, now=now, origin_channel=origin)
     slack_posts.post_in_thread(
         session,
         case_id=case.id,

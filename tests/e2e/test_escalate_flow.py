@@ -19,7 +19,7 @@ def test_slash_command_opens_the_picker_modal(bot, fake_slack):
     assert response.status == 200
     call = fake_slack.wait_for("views.open")[0]
     view = call.body["view"]
-    assert call.body["trigger_id"] == "1337.42.abcdef"
+    assert call.body["trigger_id"] == bot.sender.last_trigger_id
     assert view["callback_id"] == "escalate_pick_playbook"
     options = [o["value"] for o in view["blocks"][1]["element"]["options"]]
     assert options == ["idv", "tier3", "assister"]

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from slackbot.devtools.slack_rules import trigger_id
 from slackbot.render.ids import CaseAction, CaseView
 from slackbot.render.reminders import ReminderAction
 from slackbot.usecases import deadlines
@@ -30,7 +31,7 @@ def press(bot, action: str, value: str, user: str = "U0AGENT01"):
         "api_app_id": "A0APP0001",
         "channel": {"id": "C0FAST001", "name": "fast"},
         "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0FAST001"},
-        "trigger_id": "1337.42.abcdef",
+        "trigger_id": trigger_id(),
         "actions": [
             {
                 "type": "button",
