@@ -155,5 +155,7 @@ def stop_server(server) -> None:
         for channel in list(server._map.values()):
             channel.close()
 
-    server.trigger.pull_trigger(close_all)
+    # Workers first: a request still being answered pulls the trigger when it writes its
+    # response, and a trigger already closed by `close_all` fails that write (EBADF).
     server.task_dispatcher.shutdown()
+    server.trigger.pull_trigger(close_all)
