@@ -27,6 +27,7 @@ from slackbot import export, playbooks_cli
 from slackbot.app import build_app
 from slackbot.config import ConfigError, load_settings
 from slackbot.domain.playbooks import PlaybookError
+from slackbot.logs import configure_logging
 from slackbot.scheduler import build_scheduler
 from slackbot.server import create_server, stop_server
 from slackbot.services import Services
@@ -52,16 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Slack's and HTTP libraries' debug output carries message bodies (contact details) and
-    # request headers: keep them at INFO or above whatever LOG_LEVEL says.
-    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "pypd"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
-    # APScheduler logs every run of every job at INFO; a failing job still logs at ERROR.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # Slack's and HTTP libraries' debug output carries message bodies (contact details),
+    # envelopes and request headers: they stay at INFO or above whatever LOG_LEVEL says.
+    configure_logging(settings.log_level)
+    log.debug("logging at DEBUG; Slack libraries capped at INFO (no payloads)")
     try:
         services = build_services(settings)
     except PlaybookError as exc:

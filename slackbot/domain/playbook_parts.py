@@ -317,6 +317,9 @@ class Emergency(Strict):
     criteria: tuple[str, ...] = ("A production system is down and inoperative",)
     response_time: Duration = "30m"
     dedup_window: Duration = "4h"
+    #: The on-call user group ("S0123ABC") whose members may acknowledge a page or page again,
+    #: besides the person who paged; without one, the case's current tier's responders may.
+    responders: str | None = Field(default=None, pattern=r"^S[0-9A-Z]+$")
 
     @field_validator("criteria")
     @classmethod
