@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from pathlib import Path
 from typing import TextIO
 
@@ -25,6 +25,11 @@ from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH, Playbook, check_pl
 def default_path(env: Mapping[str, str]) -> Path:
     """The file the bot would load: ESCALATION_PLAYBOOKS, else the shipped playbooks."""
     return Path(env.get("ESCALATION_PLAYBOOKS", "").strip() or DEFAULT_PLAYBOOKS_PATH)
+
+
+def _count(items: Sized, word: str) -> str:
+    plural = word[:-1] + "ies" if word.endswith("y") else word + "s"
+    return f"{len(items)} {word if len(items) == 1 else plural}"
 
 
 def summary(playbook: Playbook) -> str:
@@ -44,8 +49,8 @@ def summary(playbook: Playbook) -> str:
         emergency = "+".join(ways) or "no route"
     return (
         f"ok: {playbook.title!r} in {playbook.channel} -> {receiver.name} ({route}); "
-        f"{len(playbook.fields)} fields, {len(playbook.categories)} categories, "
-        f"{len(playbook.tiers)} tiers, emergency {emergency}"
+        f"{_count(playbook.fields, 'field')}, {_count(playbook.categories, 'category')}, "
+        f"{_count(playbook.tiers, 'tier')}, emergency {emergency}"
     )
 
 
