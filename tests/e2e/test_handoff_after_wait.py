@@ -41,7 +41,12 @@ def test_hourglass_before_send_then_send_starts_the_vendor_clocks(mail_bot, fake
         with Session(engine) as session:
             case = session.get(Case, 1)
             rows = session.exec(select(Deadline).where(Deadline.case_id == 1)).all()
-            return (case.handed_off_at, sorted(r.kind for r in rows)) if rows else None
+            # The hand-off time and the clocks may land in separate reads: wait for both.
+            return (
+                (case.handed_off_at, sorted(r.kind for r in rows))
+                if rows and case.handed_off_at
+                else None
+            )
 
     handed_off_at, kinds = wait_until(clocks)
     assert ensure_utc(handed_off_at) == mail_bot.services.clock.now()
