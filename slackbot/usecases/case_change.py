@@ -8,7 +8,7 @@ asks for it), and the row is written with a compare-and-set on the case's versio
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -61,10 +61,25 @@ class LostUpdate(Exception):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who asks, and the membership lists the edge fetched for them, by tier."""
+    """Who asks, and the membership lists the edge fetched for them, by tier.
+
+    `cached` answers from lists the edge already holds (no Slack call, safe inside a
+    transaction), so a use case whose tier's list is fresh in the cache runs once instead of
+    asking for it (NEEDS_MEMBERS), rolling back and running again.
+    """
 
     user_id: str
     members: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    cached: Callable[[Responders], frozenset[str] | None] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    def members_of(self, responders: Responders) -> frozenset[str] | None:
+        """The tier's responders as fetched for this request, or fresh from the cache."""
+        members = self.members.get(responders.tier)
+        if members is None and self.cached is not None:
+            members = self.cached(responders)
+        return members
 
     @classmethod
     def trusted(cls, user_id: str, playbook: Playbook) -> Actor:
@@ -100,7 +115,7 @@ def check_actor(
 ) -> tuple[Outcome, str, Responders | None]:
     """May `actor` act on the case at `tier`: APPLIED, DENIED (why), or NEEDS_MEMBERS (whose)."""
     responders = responders_for(playbook, tier, channel_id=case.channel_id)
-    members = actor.members.get(responders.tier)
+    members = actor.members_of(responders)
     if members is None:
         return Outcome.NEEDS_MEMBERS, "", responders
     decision = authorise(actor.user_id, responders, members)
