@@ -5,8 +5,8 @@ the change that caused it does. After commit, `kick()` delivers what is due in t
 thread; the scheduler calls `deliver_due()` on every tick to retry what failed, including after
 a restart.
 
-Each item is claimed with a guarded UPDATE (state and lease checked in the WHERE clause) before
-it is performed, so two threads or two processes never perform the same item at once. The
+Each item is claimed with a guarded UPDATE … RETURNING (state and lease checked in the WHERE
+clause) before it is performed, so two threads or two processes never perform the same item at once. The
 lease is short (30 s) and renewed while the item is performed, so work a dead process had in
 hand resumes within a minute. What a performer may say:
 
@@ -230,30 +230,30 @@ class Outbox:
         return delivered
 
     def _claim(self, item_id: int) -> OutboxItem | None:
+        """Take the item for performing: one guarded UPDATE … RETURNING when it is pending and
+        due (the usual case), a second one when it is in flight with a lease that ran out."""
         now = self.clock.now()
         with Session(writer(self.engine), expire_on_commit=False) as session:
-            taken_over = session.execute(
+            item = session.scalars(
                 update(OutboxItem)
-                .where(OutboxItem.id == item_id, _lease_ran_out(now))
-                .values(lease_until=now + LEASE, result={UNCERTAIN: True})
-            ).rowcount
-            claimed = (
-                taken_over
-                or session.execute(
+                .where(
+                    OutboxItem.id == item_id,
+                    OutboxItem.state == OutboxState.PENDING,
+                    OutboxItem.next_attempt_at <= now,
+                )
+                .values(state=OutboxState.IN_FLIGHT, lease_until=now + LEASE)
+                .returning(OutboxItem)
+            ).first()
+            taken_over = None
+            if item is None:
+                taken_over = item = session.scalars(
                     update(OutboxItem)
-                    .where(
-                        OutboxItem.id == item_id,
-                        OutboxItem.state == OutboxState.PENDING,
-                        OutboxItem.next_attempt_at <= now,
-                    )
-                    .values(state=OutboxState.IN_FLIGHT, lease_until=now + LEASE)
-                ).rowcount
-            )
+                    .where(OutboxItem.id == item_id, _lease_ran_out(now))
+                    .values(lease_until=now + LEASE, result={UNCERTAIN: True})
+                    .returning(OutboxItem)
+                ).first()
             session.commit()
-            if claimed != 1:
-                return None
-            item = session.get(OutboxItem, item_id)
-        if taken_over:
+        if taken_over is not None:
             log.warning(
                 "outbox item %s (%s): its lease ran out; taking it over", item_id, item.kind
             )
@@ -306,16 +306,22 @@ class Outbox:
     def _record_done(self, item: OutboxItem, result: dict[str, Any], handler: Handler) -> None:
         now = self.clock.now()
         with Session(writer(self.engine), expire_on_commit=False) as session:
-            row = session.get(OutboxItem, item.id)
-            if row.state == OutboxState.DONE:
+            row = session.scalars(
+                update(OutboxItem)
+                .where(OutboxItem.id == item.id, OutboxItem.state != OutboxState.DONE)
+                .values(
+                    state=OutboxState.DONE,
+                    done_at=now,
+                    lease_until=None,
+                    attempts=OutboxItem.attempts + 1,
+                    result=result,
+                    last_error=None,
+                )
+                .returning(OutboxItem)
+            ).first()
+            if row is None:
                 log.warning("outbox item %s (%s) was done already", item.id, item.kind)
                 return
-            row.state = OutboxState.DONE
-            row.done_at = now
-            row.lease_until = None
-            row.attempts += 1
-            row.result = result
-            row.last_error = None
             if handler.on_done is not None:
                 handler.on_done(session, row, result)
             session.commit()
