@@ -1,8 +1,9 @@
 """The outbox: every outbound side effect is recorded before it is attempted, then delivered.
 
 A use case calls `enqueue()` inside its own transaction, so the side effect exists exactly when
-the change that caused it does. After commit, `kick()` delivers what is due in the calling
-thread; the scheduler calls `deliver_due()` on every tick to retry what failed, including after
+the change that caused it does. After commit, `kick()` has what is due delivered by the
+process's one deliverer thread and returns when that pass has ended (kicks that come in
+meanwhile share the next pass: slackbot.usecases.outbox_deliverer); the scheduler calls `deliver_due()` on every tick to retry what failed, including after
 a restart.
 
 Each item is claimed with a guarded UPDATE … RETURNING (state and lease checked in the WHERE
@@ -42,6 +43,7 @@ from slackbot.domain.vocabulary import OutboxState
 from slackbot.effects import PermanentFailure, RetryLater, backoff
 from slackbot.usecases import turns
 from slackbot.usecases.leases import Renewer
+from slackbot.usecases.outbox_deliverer import Deliverer
 from slackbot.usecases.outbox_waits import WAITING, release_waiters, waiting_on_nothing
 from storage.db import writer
 from storage.models import OutboxItem
@@ -174,6 +176,7 @@ class Outbox:
         self._handlers: dict[str, Handler] = {}
         self._stopping = threading.Event()
         self._leases = Renewer(self._renew, every=RENEW_EVERY, name="outbox-leases")
+        self._deliverer = Deliverer(self.deliver_due, self._stopping)
 
     def register(
         self,
@@ -189,16 +192,18 @@ class Outbox:
     def stop(self) -> None:
         """Claim nothing more (shutdown): the item being performed finishes, the rest waits."""
         self._stopping.set()
+        self._deliverer.wake()
 
     def kick(self) -> None:
-        """The caller committed: deliver what is due now; never raises (the scheduler retries).
+        """The caller committed: have what is due delivered now (by the process's deliverer,
+        waiting for its pass); never raises (the scheduler retries).
 
         In a listener, its Slack request is first marked done where a replay would not be safe
         (see slackbot.usecases.turns), so a crash while posting never replays it.
         """
         turns.committed()
         try:
-            self.deliver_due()
+            self._deliverer.kick()
         except Exception:
             log.exception("outbox delivery failed; the scheduler will retry")
 
