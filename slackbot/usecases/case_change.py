@@ -99,15 +99,18 @@ def claim_event(session: Session, event_id: str | None, now: datetime) -> bool:
 
 
 def cas(session: Session, case: Case, values: dict[str, Any]) -> None:
-    """Write `values` to the case only if nobody changed it since we read it."""
-    result = session.execute(
+    """Write `values` to the case only if nobody changed it since we read it; `case` is
+    refreshed from the UPDATE's RETURNING (one statement, no SELECT after it)."""
+    updated = session.scalars(
         update(Case)
         .where(Case.id == case.id, Case.version == case.version)
         .values(**values, version=case.version + 1)
-    )
-    if result.rowcount != 1:
+        .returning(Case)
+    ).first()
+    if updated is None:
         raise LostUpdate(f"{case_key(case.id)} changed concurrently")
-    session.refresh(case)
+    if updated is not case:  # `case` was not this session's: take what was written
+        session.refresh(case)
 
 
 def check_actor(
