@@ -15,6 +15,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from slackbot.domain.cases import case_key
@@ -88,9 +90,21 @@ class Actor:
 
 
 def claim_event(session: Session, event_id: str | None, now: datetime) -> bool:
-    """Record `event_id` as processed; False if it already was."""
+    """Record `event_id` as processed; False if it already was. One INSERT … ON CONFLICT DO
+    NOTHING on SQLite and PostgreSQL (a concurrent claim of the same id waits for the other
+    transaction and then finds it, instead of failing at commit)."""
     if event_id is None:
         return True
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        inserted = session.execute(
+            dialect_insert(ProcessedEvent)
+            .values(event_id=event_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(ProcessedEvent.event_id)  # psycopg tells no rowcount here
+        ).first()
+        return inserted is not None
     if session.get(ProcessedEvent, event_id) is not None:
         return False
     session.add(ProcessedEvent(event_id=event_id, received_at=now))
