@@ -194,6 +194,11 @@ class Outbox:
         self._stopping.set()
         self._deliverer.wake()
 
+    def close(self) -> None:
+        """After stop, once nothing is being delivered: end the lease renewer's thread now (it
+        would end by itself within RENEW_EVERY; an in-process run such as the demo waits less)."""
+        self._leases.stop()
+
     def kick(self) -> None:
         """The caller committed: have what is due delivered now (by the process's deliverer,
         waiting for its pass); never raises (the scheduler retries).
