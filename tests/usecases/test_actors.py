@@ -17,7 +17,7 @@ from storage.models import Case
 
 
 def make_case(engine, now, root_ts: str) -> int:
-    """An open tier-1 case in C1 opened by U1."""
+    """An open tier-1 case in C0ACTORS01 opened by U1."""
     with write_session(engine) as session:
         case = Case(
             playbook_id="idv",
@@ -32,7 +32,7 @@ def make_case(engine, now, root_ts: str) -> int:
             opened_by="U1",
             opened_at=now,
             updated_at=now,
-            channel_id="C1",
+            channel_id="C0ACTORS01",
             root_ts=root_ts,
         )
         session.add(case)
@@ -70,11 +70,11 @@ def _move(bot, case_id: int, action: Action, user: str, event_id: str) -> tuple[
 
 
 def test_a_cached_tier_list_makes_the_move_one_pass_and_one_transaction(bot, fake_slack, clock):
-    fake_slack.channel_members["C1"] = ["U2"]
+    fake_slack.channel_members["C0ACTORS01"] = ["U2"]
     first = make_case(bot.services.engine, clock.now(), "1.1")
     second = make_case(bot.services.engine, clock.now(), "2.2")
 
-    # Nobody asked for C1's members yet: ask, fetch, run again.
+    # Nobody asked for the channel's members yet: ask, fetch, run again.
     assert _move(bot, first, Action.ACKNOWLEDGE, "U2", "Ev1") == ("applied", 2, 2)
     assert len(fake_slack.calls_to("conversations.members")) == 1
 
