@@ -172,7 +172,9 @@ def _record(services: Services) -> Callable[..., BoltResponse | None]:
     def record_request(
         req: BoltRequest, context: BoltContext, next: Callable[[], None]
     ) -> BoltResponse | None:
-        """Record a request that changes state before anything answers it."""
+        """Record a request that changes state before anything answers it; name the lane its
+        listener runs in (events on one message: in Slack's order, see slackbot.usecases.turns)."""
+        turns.route_next(inbox.order_key(req.body))
         replayed = context.get(REPLAY)
         if replayed is not None:
             context[INBOX_KEY] = replayed

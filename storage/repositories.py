@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from slackbot.domain.cases import CaseStatus
@@ -50,7 +52,17 @@ def case_events(session: Session, *, case_id: int) -> Sequence[CaseEvent]:
 def record_message(
     session: Session, *, case_id: int, channel_id: str, ts: str, kind: str, now
 ) -> None:
-    """Remember that a Slack message belongs to a case (idempotent)."""
+    """Remember that a Slack message belongs to a case (idempotent): one INSERT … ON CONFLICT
+    DO NOTHING on SQLite and PostgreSQL."""
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        session.execute(
+            dialect_insert(CaseMessage)
+            .values(case_id=case_id, channel_id=channel_id, ts=ts, kind=kind, created_at=now)
+            .on_conflict_do_nothing(index_elements=["channel_id", "ts"])
+        )
+        return
     exists = session.exec(
         select(CaseMessage.id).where(CaseMessage.channel_id == channel_id, CaseMessage.ts == ts)
     ).first()

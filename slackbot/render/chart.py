@@ -8,17 +8,26 @@ depends on the machine's matplotlib configuration.
 
 from __future__ import annotations
 
+import importlib
 import io
 import math
 from collections.abc import Sequence
 from datetime import timedelta
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from slackbot.domain.report_views import WeeklySeries
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+def _mpl(module: str) -> ModuleType:
+    """A matplotlib module, imported when the first chart is drawn (not at start-up: matplotlib
+    and numpy are ~0.7 s and ~40 MB of the process, and most processes never draw one)."""
+    return importlib.import_module(f"matplotlib.{module}")
+
 
 WIDTH, HEIGHT, DPI = 1200, 800, 100
 #: More teams than this are drawn as one "Other teams" panel: small multiples stay readable.
@@ -59,7 +68,7 @@ def _draw_team(axes: Axes, title: str, opened, resolved, labels: list[str]) -> N
     axes.bar([i + width / 2 for i in x], resolved, width, color=RESOLVED_COLOUR, label="Resolved")
     axes.set_title(_short(title), fontsize=12, loc="left")
     # Counts are whole numbers; an empty panel still starts at 0, never shows negative cases.
-    axes.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    axes.yaxis.set_major_locator(_mpl("ticker").MaxNLocator(nbins=5, integer=True))
     axes.set_ylim(0, max([1, *opened, *resolved]) * 1.1)
     axes.set_ylabel("cases", fontsize=10)
     _week_axis(axes, labels)
@@ -115,8 +124,10 @@ def build_chart_figure(series: WeeklySeries) -> Figure:
     panels = team_panels(series) or [("No cases in these weeks", (), ())]
     columns = 2 if len(panels) + 1 > 2 else len(panels) + 1
     rows = math.ceil((len(panels) + 1) / columns)
-    figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = _mpl("figure").Figure(
+        figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, layout="constrained"
+    )
+    _mpl("backends.backend_agg").FigureCanvasAgg(figure)
     grid = figure.subplots(rows, columns, squeeze=False).flatten()
     labels = _week_labels(series)
     for axes, (team, opened, resolved) in zip(grid, panels, strict=False):

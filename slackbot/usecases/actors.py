@@ -2,7 +2,8 @@
 
 The authorisation rule needs the members of the tier that decides, which only Slack knows. A use
 case says whose list it needs (`Outcome.NEEDS_MEMBERS`); this fetches it through
-`services.members` and asks again, outside any transaction.
+`services.members` and asks again, outside any transaction. A list still fresh in the
+directory's cache is read in the first pass, so the use case's transaction then runs once.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def with_members(
 ) -> Result | None:
     """Run `call`, fetching the memberships it asks for; None if Slack would not tell us."""
     members: dict[int, frozenset[str]] = {}
-    result = call(Actor(user_id, members))
+    cached = services.members.cached
+    result = call(Actor(user_id, members, cached))
     for _ in range(3):
         if result.outcome is not Outcome.NEEDS_MEMBERS or result.needs is None:
             return result
@@ -39,5 +41,5 @@ def with_members(
                 exc.response.get("error") if exc.response else "error",
             )
             return None
-        result = call(Actor(user_id, dict(members)))
+        result = call(Actor(user_id, dict(members), cached))
     return result

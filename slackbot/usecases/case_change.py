@@ -8,13 +8,15 @@ asks for it), and the row is written with a compare-and-set on the case's versio
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from slackbot.domain.cases import case_key
@@ -68,10 +70,25 @@ class LostUpdate(Exception):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who asks, and the membership lists the edge fetched for them, by tier."""
+    """Who asks, and the membership lists the edge fetched for them, by tier.
+
+    `cached` answers from lists the edge already holds (no Slack call, safe inside a
+    transaction), so a use case whose tier's list is fresh in the cache runs once instead of
+    asking for it (NEEDS_MEMBERS), rolling back and running again.
+    """
 
     user_id: str
     members: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    cached: Callable[[Responders], frozenset[str] | None] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    def members_of(self, responders: Responders) -> frozenset[str] | None:
+        """The tier's responders as fetched for this request, or fresh from the cache."""
+        members = self.members.get(responders.tier)
+        if members is None and self.cached is not None:
+            members = self.cached(responders)
+        return members
 
     @classmethod
     def trusted(cls, user_id: str, playbook: Playbook) -> Actor:
@@ -80,9 +97,21 @@ class Actor:
 
 
 def claim_event(session: Session, event_id: str | None, now: datetime) -> bool:
-    """Record `event_id` as processed; False if it already was."""
+    """Record `event_id` as processed; False if it already was. One INSERT … ON CONFLICT DO
+    NOTHING on SQLite and PostgreSQL (a concurrent claim of the same id waits for the other
+    transaction and then finds it, instead of failing at commit)."""
     if event_id is None:
         return True
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        inserted = session.execute(
+            dialect_insert(ProcessedEvent)
+            .values(event_id=event_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(ProcessedEvent.event_id)  # psycopg tells no rowcount here
+        ).first()
+        return inserted is not None
     if session.get(ProcessedEvent, event_id) is not None:
         return False
     session.add(ProcessedEvent(event_id=event_id, received_at=now))
@@ -91,15 +120,18 @@ def claim_event(session: Session, event_id: str | None, now: datetime) -> bool:
 
 
 def cas(session: Session, case: Case, values: dict[str, Any]) -> None:
-    """Write `values` to the case only if nobody changed it since we read it."""
-    result = session.execute(
+    """Write `values` to the case only if nobody changed it since we read it; `case` is
+    refreshed from the UPDATE's RETURNING (one statement, no SELECT after it)."""
+    updated = session.scalars(
         update(Case)
         .where(Case.id == case.id, Case.version == case.version)
         .values(**values, version=case.version + 1)
-    )
-    if result.rowcount != 1:
+        .returning(Case)
+    ).first()
+    if updated is None:
         raise LostUpdate(f"{case_key(case.id)} changed concurrently")
-    session.refresh(case)
+    if updated is not case:  # `case` was not this session's: take what was written
+        session.refresh(case)
 
 
 def check_actor(
@@ -107,7 +139,7 @@ def check_actor(
 ) -> tuple[Outcome, str, Responders | None]:
     """May `actor` act on the case at `tier`: APPLIED, DENIED (why), or NEEDS_MEMBERS (whose)."""
     responders = responders_for(playbook, tier, channel_id=case.channel_id)
-    members = actor.members.get(responders.tier)
+    members = actor.members_of(responders)
     if members is None:
         return Outcome.NEEDS_MEMBERS, "", responders
     decision = authorise(actor.user_id, responders, members)

@@ -101,10 +101,19 @@ def action_for_reaction(
     services: Services, *, channel_id: str, ts: str, reaction: str
 ) -> tuple[int, Action] | None:
     """The case a message belongs to and what its playbook says this emoji does, if anything."""
+    found = case_for_reaction(services, channel_id=channel_id, ts=ts, reaction=reaction)
+    return None if found is None else (found[0].id, found[1])
+
+
+def case_for_reaction(
+    services: Services, *, channel_id: str, ts: str, reaction: str
+) -> tuple[Case, Action] | None:
+    """The case a message belongs to (as read) and what this emoji does to it, if anything:
+    one read shared by the page acknowledgement and the move."""
     with Session(services.engine) as session:
         case = case_for_message(session, channel_id=channel_id, ts=ts)
     if case is None:
         return None
     playbook = services.playbooks.get(case.playbook_id)
     name = playbook.reaction_map.get(reaction) if playbook else None
-    return (case.id, Action(name)) if name else None
+    return (case, Action(name)) if name else None

@@ -173,12 +173,20 @@ def acknowledge_page_by(
 
 
 def acknowledge_by_reaction(
-    services: Services, *, channel_id: str, ts: str, actor: Actor, reaction: str
+    services: Services,
+    *,
+    channel_id: str,
+    ts: str,
+    actor: Actor,
+    reaction: str,
+    case: Case | None = None,
 ) -> Result:
     """A reaction meaning "acknowledge" on any message of a paged case's thread, by who may
-    answer the page; anyone else's is ignored here (the case's move tells them why not)."""
+    answer the page; anyone else's is ignored here (the case's move tells them why not).
+    `case`: the message's case as the caller already read it (else it is read here)."""
     with Session(services.engine) as session:
-        case = case_for_message(session, channel_id=channel_id, ts=ts)
+        if case is None:
+            case = case_for_message(session, channel_id=channel_id, ts=ts)
         if case is None:
             return Result(Outcome.IGNORED)
         playbook = services.playbooks.get(case.playbook_id)

@@ -93,6 +93,24 @@ def request_key(body: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+#: Events whose order on one message matters: they are applied one after another per message.
+ORDERED_EVENTS = frozenset({"reaction_added", "reaction_removed"})
+
+
+def order_key(body: dict[str, Any]) -> str | None:
+    """The lane of an event that must be applied after the earlier ones on its message (the
+    message's channel and ts: reactions name no thread, and nothing may be read before the
+    ack); None for everything else, which runs as soon as a worker is free."""
+    if body.get("type") != "event_callback":
+        return None
+    event = body.get("event") or {}
+    if event.get("type") not in ORDERED_EVENTS:
+        return None
+    item = event.get("item") or {}
+    channel, ts = item.get("channel"), item.get("ts")
+    return f"message:{channel}:{ts}" if channel and ts else None
+
+
 def claim(session: Session, key: str | None, now) -> bool:
     """In the caller's transaction, record that request `key` was applied; False if it was
     already (a replay or a redelivery: change nothing). Keys never recorded are claimed too."""

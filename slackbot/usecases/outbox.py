@@ -1,12 +1,13 @@
 """The outbox: every outbound side effect is recorded before it is attempted, then delivered.
 
 A use case calls `enqueue()` inside its own transaction, so the side effect exists exactly when
-the change that caused it does. After commit, `kick()` delivers what is due in the calling
-thread; the scheduler calls `deliver_due()` on every tick to retry what failed, including after
+the change that caused it does. After commit, `kick()` has what is due delivered by the
+process's one deliverer thread and returns when that pass has ended (kicks that come in
+meanwhile share the next pass: slackbot.usecases.outbox_deliverer); the scheduler calls `deliver_due()` on every tick to retry what failed, including after
 a restart.
 
-Each item is claimed with a guarded UPDATE (state and lease checked in the WHERE clause) before
-it is performed, so two threads or two processes never perform the same item at once. The
+Each item is claimed with a guarded UPDATE … RETURNING (state and lease checked in the WHERE
+clause) before it is performed, so two threads or two processes never perform the same item at once. The
 lease is short (30 s) and renewed while the item is performed, so work a dead process had in
 hand resumes within a minute. What a performer may say:
 
@@ -42,6 +43,7 @@ from slackbot.domain.vocabulary import OutboxState
 from slackbot.effects import PermanentFailure, RetryLater, backoff
 from slackbot.usecases import turns
 from slackbot.usecases.leases import Renewer
+from slackbot.usecases.outbox_deliverer import Deliverer
 from slackbot.usecases.outbox_waits import WAITING, release_waiters, waiting_on_nothing
 from storage.db import writer
 from storage.models import OutboxItem
@@ -174,6 +176,7 @@ class Outbox:
         self._handlers: dict[str, Handler] = {}
         self._stopping = threading.Event()
         self._leases = Renewer(self._renew, every=RENEW_EVERY, name="outbox-leases")
+        self._deliverer = Deliverer(self.deliver_due, self._stopping)
 
     def register(
         self,
@@ -189,6 +192,7 @@ class Outbox:
     def stop(self) -> None:
         """Claim nothing more (shutdown): the item being performed finishes, the rest waits."""
         self._stopping.set()
+        self._deliverer.wake()
 
     def close(self) -> None:
         """After stop, once nothing is being delivered: end the lease renewer's thread now (it
@@ -196,14 +200,15 @@ class Outbox:
         self._leases.stop()
 
     def kick(self) -> None:
-        """The caller committed: deliver what is due now; never raises (the scheduler retries).
+        """The caller committed: have what is due delivered now (by the process's deliverer,
+        waiting for its pass); never raises (the scheduler retries).
 
         In a listener, its Slack request is first marked done where a replay would not be safe
         (see slackbot.usecases.turns), so a crash while posting never replays it.
         """
         turns.committed()
         try:
-            self.deliver_due()
+            self._deliverer.kick()
         except Exception:
             log.exception("outbox delivery failed; the scheduler will retry")
 
@@ -235,30 +240,30 @@ class Outbox:
         return delivered
 
     def _claim(self, item_id: int) -> OutboxItem | None:
+        """Take the item for performing: one guarded UPDATE … RETURNING when it is pending and
+        due (the usual case), a second one when it is in flight with a lease that ran out."""
         now = self.clock.now()
         with Session(writer(self.engine), expire_on_commit=False) as session:
-            taken_over = session.execute(
+            item = session.scalars(
                 update(OutboxItem)
-                .where(OutboxItem.id == item_id, _lease_ran_out(now))
-                .values(lease_until=now + LEASE, result={UNCERTAIN: True})
-            ).rowcount
-            claimed = (
-                taken_over
-                or session.execute(
+                .where(
+                    OutboxItem.id == item_id,
+                    OutboxItem.state == OutboxState.PENDING,
+                    OutboxItem.next_attempt_at <= now,
+                )
+                .values(state=OutboxState.IN_FLIGHT, lease_until=now + LEASE)
+                .returning(OutboxItem)
+            ).first()
+            taken_over = None
+            if item is None:
+                taken_over = item = session.scalars(
                     update(OutboxItem)
-                    .where(
-                        OutboxItem.id == item_id,
-                        OutboxItem.state == OutboxState.PENDING,
-                        OutboxItem.next_attempt_at <= now,
-                    )
-                    .values(state=OutboxState.IN_FLIGHT, lease_until=now + LEASE)
-                ).rowcount
-            )
+                    .where(OutboxItem.id == item_id, _lease_ran_out(now))
+                    .values(lease_until=now + LEASE, result={UNCERTAIN: True})
+                    .returning(OutboxItem)
+                ).first()
             session.commit()
-            if claimed != 1:
-                return None
-            item = session.get(OutboxItem, item_id)
-        if taken_over:
+        if taken_over is not None:
             log.warning(
                 "outbox item %s (%s): its lease ran out; taking it over", item_id, item.kind
             )
@@ -311,16 +316,22 @@ class Outbox:
     def _record_done(self, item: OutboxItem, result: dict[str, Any], handler: Handler) -> None:
         now = self.clock.now()
         with Session(writer(self.engine), expire_on_commit=False) as session:
-            row = session.get(OutboxItem, item.id)
-            if row.state == OutboxState.DONE:
+            row = session.scalars(
+                update(OutboxItem)
+                .where(OutboxItem.id == item.id, OutboxItem.state != OutboxState.DONE)
+                .values(
+                    state=OutboxState.DONE,
+                    done_at=now,
+                    lease_until=None,
+                    attempts=OutboxItem.attempts + 1,
+                    result=result,
+                    last_error=None,
+                )
+                .returning(OutboxItem)
+            ).first()
+            if row is None:
                 log.warning("outbox item %s (%s) was done already", item.id, item.kind)
                 return
-            row.state = OutboxState.DONE
-            row.done_at = now
-            row.lease_until = None
-            row.attempts += 1
-            row.result = result
-            row.last_error = None
             if handler.on_done is not None:
                 handler.on_done(session, row, result)
             session.commit()

@@ -11,6 +11,13 @@ unlike events, which their use cases claim by event id) must not be replayed onc
 committed. So when such a turn's work says it committed (`committed()`, which the outbox's
 `kick()` calls before it delivers) the request is marked done there and then: a crash while
 its effects are posted to Slack leaves them to the outbox and never replays the request.
+
+Events for one message are applied in the order Slack sent them: the inbox's middleware names
+the request's lane (`route_next`, its message: see `slackbot.usecases.inbox.order_key`) in the
+thread that dispatches it, and the executor runs what is submitted next from that thread (Bolt's
+listener) after everything submitted earlier in the same lane, on one worker at a time; other
+lanes and unrouted work run in parallel as before. Bolt submits an event's listener right after
+its ack and before the answer leaves, so the lane's order is the order Slack was answered in.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -25,6 +33,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 _current: contextvars.ContextVar[Turn | None] = contextvars.ContextVar("turn", default=None)
+#: The lane of the next submission from this thread (set by the inbox middleware, taken by it).
+_route: contextvars.ContextVar[str | None] = contextvars.ContextVar("route", default=None)
 
 
 class Turn:
@@ -92,18 +102,92 @@ def committed() -> None:
         turn.committed()
 
 
+def route_next(lane: str | None) -> None:
+    """The next submission to the listener executor from this thread runs in `lane` (None: in
+    none); the middleware sets it for every request it sees, so nothing stale is left."""
+    _route.set(lane)
+
+
 class TurnExecutor(ThreadPoolExecutor):
-    """The listener executor: what is submitted during a turn belongs to it.
+    """The listener executor: what is submitted during a turn belongs to it; a routed
+    submission runs after the earlier ones of its lane (see the module's docstring).
 
     Work cancelled before it started (shutdown) never releases its turn: the request stays
     unfinished, and the inbox replays it.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lanes: dict[str, deque[tuple[Future, Callable[[], Any]]]] = {}
+        self._lanes_lock = threading.Lock()
+        self._closing = False
+
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        """Run `fn` on a worker, in the submitter's turn if it has one."""
+        """Run `fn` on a worker, in the submitter's turn if it has one (in its lane if routed)."""
+        lane = _route.get()
+        if lane is not None:
+            _route.set(None)
+            return self._in_lane(lane, self._in_turn(fn, args, kwargs))
         turn = _current.get()
         if turn is None:
             return super().submit(fn, *args, **kwargs)
+        return super().submit(self._in_turn(fn, args, kwargs))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """As ThreadPoolExecutor's: nothing new is taken; with `cancel_futures` what waits in a
+        lane is cancelled too (it never starts), else the lanes run out as the pool's queue does."""
+        cancelled: list[Future] = []
+        with self._lanes_lock:
+            self._closing = True
+            if cancel_futures:
+                for queued in self._lanes.values():
+                    cancelled.extend(future for future, _ in queued)
+                    queued.clear()
+        for future in cancelled:
+            future.cancel()
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def _in_lane(self, lane: str, task: Callable[[], Any]) -> Future:
+        """Queue `task` in `lane`; a lane with nothing running gets a worker to drain it."""
+        future: Future = Future()
+        with self._lanes_lock:
+            if self._closing:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            queued = self._lanes.get(lane)
+            if queued is not None:  # its drainer is running or about to: it takes this too
+                queued.append((future, task))
+                return future
+            self._lanes[lane] = deque([(future, task)])
+        try:
+            super().submit(self._drain, lane)
+        except RuntimeError:
+            with self._lanes_lock:
+                self._lanes.pop(lane, None)
+            raise
+        return future
+
+    def _drain(self, lane: str) -> None:
+        """Run the lane's tasks one after another until it is empty."""
+        while True:
+            with self._lanes_lock:
+                queued = self._lanes[lane]
+                if not queued:
+                    del self._lanes[lane]
+                    return
+                future, task = queued.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(task())
+            except BaseException as exc:  # the task's own error, kept in its future
+                future.set_exception(exc)
+
+    @staticmethod
+    def _in_turn(fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Callable[[], Any]:
+        """`fn(*args, **kwargs)` as a task, in the submitter's turn if it has one."""
+        turn = _current.get()
+        if turn is None:
+            return lambda: fn(*args, **kwargs)
         turn.hold()
         context = contextvars.copy_context()
 
@@ -118,4 +202,4 @@ class TurnExecutor(ThreadPoolExecutor):
                 turn.release(ok)
 
         # Refused (shut down): the turn stays held, the request unfinished, and it is replayed.
-        return super().submit(run)
+        return run

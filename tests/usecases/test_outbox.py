@@ -296,7 +296,9 @@ def _refuse_outbox_updates(engine, *, times: int) -> dict[str, int]:
     left = {"left": times}
 
     def refuse(conn, cursor, statement, parameters, context, executemany):
-        marks_done = statement.lstrip().startswith("UPDATE outbox") and "done_at" in statement
+        # The done mark sets done_at (a claim's RETURNING only names it).
+        sets = statement.split("RETURNING")[0]
+        marks_done = statement.lstrip().startswith("UPDATE outbox") and "done_at" in sets
         if marks_done and left["left"]:
             left["left"] -= 1
             raise OperationalError(statement, parameters, ConnectionError("server went away"))

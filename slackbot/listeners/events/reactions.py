@@ -8,13 +8,14 @@ from typing import Any
 
 from slack_bolt import BoltContext
 
-from slackbot.domain.status_machine import Via
+from slackbot.domain.status_machine import Action, Via
 from slackbot.services import Services
 from slackbot.usecases.actors import with_members
-from slackbot.usecases.cases import action_for_reaction
+from slackbot.usecases.cases import action_for_reaction, case_for_reaction
 from slackbot.usecases.emergency_watch import acknowledge_by_reaction
 from slackbot.usecases.move_case import move_case
 from slackbot.usecases.undo import undo_reaction
+from storage.models import Case
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,9 @@ def _by_a_person(event: dict[str, Any], context: BoltContext) -> bool:
     return item.get("type") == "message" and bool(user) and user != context.bot_user_id
 
 
-def _acknowledge_page(services: Services, event: dict[str, Any]) -> None:
+def _acknowledge_page(services: Services, event: dict[str, Any], case: Case) -> None:
     """An "acknowledge" emoji by who may answer the page also acknowledges it, whatever the
-    move does."""
+    move does (`case`: the message's, as already read)."""
     item = event["item"]
     try:
         with_members(
@@ -44,6 +45,7 @@ def _acknowledge_page(services: Services, event: dict[str, Any]) -> None:
                 ts=item.get("ts", ""),
                 actor=actor,
                 reaction=event.get("reaction", ""),
+                case=case,
             ),
         )
     except Exception:
@@ -55,15 +57,19 @@ def handle_reaction_added(event: dict[str, Any], body: dict[str, Any], context: 
     if not _by_a_person(event, context):
         return
     services: Services = context["services"]
-    _acknowledge_page(services, event)
     item = event["item"]
     reaction = reaction_name(event)
-    found = action_for_reaction(
+    # One read of the message's case for both: an emoji that does nothing to it (or a message
+    # of no case) acknowledges no page either.
+    found = case_for_reaction(
         services, channel_id=item.get("channel", ""), ts=item.get("ts", ""), reaction=reaction
     )
     if found is None:  # unknown emoji, or a message that belongs to no case
         return
-    case_id, action = found
+    case, action = found
+    if action is Action.ACKNOWLEDGE:
+        _acknowledge_page(services, event, case)
+    case_id = case.id
     with_members(
         services,
         event["user"],
