@@ -243,6 +243,10 @@ class Sla(Strict):
     business_time: bool = False
     #: Unanswered reminders repeat after this long; the second miss goes to the leads.
     reminder_repeat: Duration = "4h"
+    #: Our reply when the vendor asks us for details: whole days count as our business days.
+    our_reply: Duration = "1d"
+    #: How long a requested call-out time may stay unconfirmed by the vendor before a reminder.
+    callout_confirm: Duration = "4h"
 
 
 class Window(Strict):

@@ -80,6 +80,7 @@ REACTION_ACTIONS = (
     "not_vendor_issue",
     "resolve",
     "reopen",
+    "vendor_needs_info",
 )
 
 DEFAULT_REACTIONS: dict[str, str] = {
@@ -91,6 +92,7 @@ DEFAULT_REACTIONS: dict[str, str] = {
     "no_entry_sign": "not_vendor_issue",
     "white_check_mark": "resolve",
     "repeat": "reopen",
+    "question": "vendor_needs_info",
 }
 
 
@@ -117,6 +119,9 @@ class Playbook(Strict):
     lead_group: str = ""
     leadership_contacts: tuple[Contact, ...] = ()
     technical_contacts: tuple[Contact, ...] = ()
+    #: Our engineers' tier: escalating to the vendor's technical contacts waits for their
+    #: assessment of the case (seed 000: "escalate internally ... for assessment"). None: no wait.
+    engineering_tier: int | None = None
     hours: BusinessHours = BusinessHours()
     sla: Sla = Sla()
     processing: Processing = Processing()
@@ -153,6 +158,8 @@ class Playbook(Strict):
         tiers = [tier.tier for tier in self.tiers]
         if tiers != sorted(set(tiers)) or not tiers:
             raise ValueError("`tiers` must list distinct tiers in ascending order")
+        if self.engineering_tier is not None and self.engineering_tier not in tiers:
+            raise ValueError(f"`engineering_tier` {self.engineering_tier} is not one of {tiers}")
         known = set(ids) | set(SUBJECT_PLACEHOLDERS)
         unknown = sorted(
             name

@@ -67,6 +67,7 @@ def build_reminder(
     case_id: int,
     with_vendor: bool = True,
     callback: bool = False,
+    our_reply: bool = False,
 ) -> list[dict[str, Any]]:
     """A reminder: who, what is overdue and by how long, and the next actions as buttons."""
     lead = " ".join(mentions)
@@ -88,6 +89,11 @@ def build_reminder(
     buttons = []
     if callback:
         buttons.append(_button(ReminderAction.CALLBACK_DONE, "Call-back done", value, "primary"))
+    if our_reply:
+        # Sending the details with the case's Add update hands the case back to the vendor.
+        buttons.append(
+            _button(CaseAction.ADD_UPDATE, "Send the details (Add update)", str(case_id), "primary")
+        )
     if with_vendor:
         buttons.append(
             _button(ReminderAction.ASK_VENDOR, "Ask vendor for an update", value, "primary")

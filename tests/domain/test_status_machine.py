@@ -35,6 +35,7 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: None,
+        A.VENDOR_NEEDS_INFO: None,
     },
     S.ACKNOWLEDGED: {
         A.ACKNOWLEDGE: None,
@@ -46,6 +47,7 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: None,
+        A.VENDOR_NEEDS_INFO: None,
     },
     S.WITH_VENDOR: {
         A.ACKNOWLEDGE: None,
@@ -57,6 +59,7 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: S.CLOSED_UNREACHABLE,
+        A.VENDOR_NEEDS_INFO: S.VENDOR_NEEDS_INFO,
     },
     S.VENDOR_CONTACTING_USER: {
         A.ACKNOWLEDGE: None,
@@ -68,6 +71,7 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: S.CLOSED_UNREACHABLE,
+        A.VENDOR_NEEDS_INFO: S.VENDOR_NEEDS_INFO,
     },
     S.ESCALATED: {
         A.ACKNOWLEDGE: S.ACKNOWLEDGED,
@@ -79,6 +83,7 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: None,
+        A.VENDOR_NEEDS_INFO: None,
     },
     S.RETURNED: {
         A.ACKNOWLEDGE: S.ACKNOWLEDGED,
@@ -90,6 +95,20 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: None,
+        A.VENDOR_NEEDS_INFO: None,
+    },
+    # Issue 13: the vendor waits on details from us; sending them hands it back (⏳).
+    S.VENDOR_NEEDS_INFO: {
+        A.ACKNOWLEDGE: None,
+        A.HAND_TO_VENDOR: None,
+        A.WAIT_ON_VENDOR: S.WITH_VENDOR,
+        A.VENDOR_CONTACTING_USER: None,
+        A.ESCALATE_TIER: S.ESCALATED,
+        A.NOT_VENDOR_ISSUE: None,
+        A.RESOLVE: S.RESOLVED,
+        A.REOPEN: None,
+        A.CLOSE_UNREACHABLE: None,
+        A.VENDOR_NEEDS_INFO: None,
     },
     S.RESOLVED: {action: None for action in Action} | {A.REOPEN: S.REOPENED},
     S.CLOSED_UNREACHABLE: {action: None for action in Action} | {A.REOPEN: S.REOPENED},
@@ -103,6 +122,7 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: None,
+        A.VENDOR_NEEDS_INFO: None,
     },
 }
 
