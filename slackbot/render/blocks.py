@@ -388,8 +388,9 @@ def describe_event(event: CaseEvent) -> str:
         for key in ("note", "reason", "text", "vendor_ticket", "vendor_status")
         if detail.get(key)
     ]
-    said += [f"{name} {old} → {new}" for name, (old, new) in (detail.get("changes") or {}).items()]
-    suffix = f": {escape(one_line(' · '.join(said), 100))}" if said else ""
+    changes = detail.get("changes") or {}
+    said += [f"{name} → {one_line(str(new), 60)}" for name, (_, new) in changes.items()]
+    suffix = f": {escape(one_line(' · '.join(said), 200 if changes else 100))}" if said else ""
     if detail.get("to_owner") and event.kind == EventKind.ASSIGNED:
         suffix = f" to {mention(detail['to_owner'])}"
     return f"{event.kind.replace('_', ' ')}{moved}{via}{suffix}"
