@@ -46,6 +46,9 @@ class Proposal:
     says: str
     apply_label: str
     action: Action | None
+    #: For a proposal that moves no status: the question it asks and what applying it did.
+    question: str = ""
+    done: str = ""
 
     def action_for(self, status: CaseStatus) -> Action | None:
         """The move Apply makes from `status` (None: nothing moves, someone takes it on).
@@ -64,6 +67,14 @@ class Proposal:
 PROPOSALS: dict[ReplyKind, Proposal] = {
     ReplyKind.NEEDS_INFO: Proposal(
         ReplyKind.NEEDS_INFO, "needs more details from us", "Mark as waiting on us", None
+    ),
+    ReplyKind.CALLOUT_CONFIRMED: Proposal(
+        ReplyKind.CALLOUT_CONFIRMED,
+        "confirms the call-out time",
+        "Mark call-out confirmed",
+        None,
+        question="*Mark the call-out confirmed?* Until someone does, it stays a request.",
+        done="marked the call-out confirmed",
     ),
     ReplyKind.RESOLVED: Proposal(
         ReplyKind.RESOLVED, "says it is resolved", "Resolve the case", Action.RESOLVE

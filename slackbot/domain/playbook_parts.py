@@ -364,6 +364,8 @@ class InboundPatterns(Strict):
 
     #: "We received your request, ticket 12345": each names the number in (?P<ticket>...).
     acknowledgement: tuple[TicketRegex, ...] = ()
+    #: The vendor confirms the call-out time we asked for (issue 13): proposes marking it so.
+    callout_confirmed: tuple[Regex, ...] = ()
     needs_info: tuple[Regex, ...] = ()
     resolved: tuple[Regex, ...] = ()
     not_our_issue: tuple[Regex, ...] = ()

@@ -350,23 +350,8 @@ def confirm_callout(
     """The vendor confirmed the requested call-out time."""
 
     def work(session: Session, case: Case, playbook: Playbook, now: datetime) -> Result:
-        if case.callout_at is None or case.callout_confirmed_at is not None:
-            text = (
-                f"No call-out request on {case_key(case.id)} waits for the vendor's confirmation."
-            )
-            return _refuse(session, case, actor.user_id, reply_to, text, now)
-        return _record(
-            services,
-            session,
-            case,
-            {"callout_confirmed_at": now},
-            kind=EventKind.CALLOUT_CONFIRMED,
-            actor=actor.user_id,
-            via=via,
-            thread_note=case_work_blocks.build_callout_note(
-                actor.user_id, case.id, case.callout_at, confirmed=True
-            ),
-            now=now,
+        return confirm_callout_in_session(
+            services, session, case, user=actor.user_id, via=via, reply_to=reply_to, now=now
         )
 
     return _change(
@@ -374,6 +359,35 @@ def confirm_callout(
         case_id=case_id,
         guard_=_case_guard(actor, via, EventKind.CALLOUT_CONFIRMED.value, reply_to),
         work=work,
+    )
+
+
+def confirm_callout_in_session(
+    services: Services,
+    session: Session,
+    case: Case,
+    *,
+    user: str,
+    via: Via,
+    reply_to: str | None,
+    now: datetime,
+) -> Result:
+    """Record the vendor's confirmation inside the caller's transaction (who may: checked)."""
+    if case.callout_at is None or case.callout_confirmed_at is not None:
+        text = f"No call-out request on {case_key(case.id)} waits for the vendor's confirmation."
+        return _refuse(session, case, user, reply_to, text, now)
+    return _record(
+        services,
+        session,
+        case,
+        {"callout_confirmed_at": now},
+        kind=EventKind.CALLOUT_CONFIRMED,
+        actor=user,
+        via=via,
+        thread_note=case_work_blocks.build_callout_note(
+            user, case.id, case.callout_at, confirmed=True
+        ),
+        now=now,
     )
 
 

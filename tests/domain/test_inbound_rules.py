@@ -44,8 +44,12 @@ def test_every_kind_but_progress_and_acknowledgement_is_a_proposal_with_its_move
         ReplyKind.RESOLVED,
         ReplyKind.NOT_OUR_ISSUE,
         ReplyKind.UNREACHABLE,
+        ReplyKind.CALLOUT_CONFIRMED,
     }
     with_vendor = CaseStatus.WITH_VENDOR
+    # Issue 13: a confirmed call-out moves no status; applying it marks the request confirmed.
+    confirmed = PROPOSALS[ReplyKind.CALLOUT_CONFIRMED]
+    assert confirmed.action_for(with_vendor) is None and confirmed.done
     assert PROPOSALS[ReplyKind.RESOLVED].action_for(with_vendor) is Action.RESOLVE
     assert PROPOSALS[ReplyKind.NOT_OUR_ISSUE].action_for(with_vendor) is Action.NOT_VENDOR_ISSUE
     assert PROPOSALS[ReplyKind.UNREACHABLE].action_for(with_vendor) is Action.CLOSE_UNREACHABLE
