@@ -125,6 +125,10 @@ def build_vendor_work_buttons(case: Case, playbook: Playbook) -> list[dict[str, 
         )
     if not handed_off:  # a call-out is asked of the vendor, once they have the case
         return elements
+    if status is CaseStatus.VENDOR_NEEDS_INFO:
+        elements.append(
+            _button(VendorAction.SEND_DETAILS, ":email: Reply with the details", case.id, "primary")
+        )
     if case.callout_at is not None and case.callout_confirmed_at is None:
         elements.append(
             _button(VendorAction.CALLOUT_CONFIRMED, ":telephone: Call-out confirmed", case.id)
@@ -193,6 +197,24 @@ def build_needs_info_modal(case: Case) -> dict[str, Any]:
         hint="Their clocks pause and ours starts. No personal or health details.",
     )
     return _modal(CaseView.NEEDS_INFO, case, "Vendor needs info", "Save", [asked])
+
+
+def build_send_details_modal(case: Case) -> dict[str, Any]:
+    """*Reply with the details*: what goes back to the vendor on their thread (previewed first)."""
+    asked = escape(one_line(case.needs_info, 300)) if case.needs_info else "_not recorded_"
+    details = _input(
+        "details",
+        "The details they asked for",
+        _text_element(NEEDS_INFO_LIMIT, multiline=True),
+        hint="Previewed before it goes; sending it hands the case back to the vendor.",
+    )
+    asked_block = {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": f"They asked: {asked}"}],
+    }
+    return _modal(
+        CaseView.SEND_DETAILS, case, "Reply with details", "Preview", [asked_block, details]
+    )
 
 
 def build_edit_case_modal(case: Case, playbook: Playbook) -> dict[str, Any]:

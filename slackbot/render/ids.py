@@ -59,6 +59,8 @@ class VendorAction(StrEnum):
     ASSESSED = "vendor_assessed"
     REQUEST_CALLOUT = "vendor_request_callout"
     CALLOUT_CONFIRMED = "vendor_callout_confirmed"
+    #: While the vendor waits on us: reply on their thread with what they asked for.
+    SEND_DETAILS = "vendor_send_details"
 
 
 class EmailAction(StrEnum):
@@ -79,6 +81,7 @@ class CaseView(StrEnum):
     EDIT_CASE = "case_edit"
     ASSESSMENT = "case_assessment"
     CALLOUT = "case_callout"
+    SEND_DETAILS = "case_send_details"
 
 
 class EmergencyCallback(StrEnum):

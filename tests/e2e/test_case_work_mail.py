@@ -67,6 +67,30 @@ def test_the_vendors_request_for_details_waits_on_us_with_their_words(
     assert clocks["progress_update"].state == "cleared"
     assert clocks["our_reply"].state == "pending"
 
+    # The reply with the details, previewed, then sent on their thread, hands the case back.
+    press(mail_bot, VendorAction.SEND_DETAILS, str(case_id), channel=channel)
+    view = fake_slack.wait_until(
+        lambda c: (
+            c.method == "views.open" and c.body["view"]["callback_id"] == CaseView.SEND_DETAILS
+        ),
+        "the details form",
+    )[-1].body["view"]
+    details = {"f_details": {"value": {"type": "plain_text_input", "value": "Signed up today."}}}
+    assert mail_bot.sender.interactive(view_submission(view, details, user=AGENT)).status == 200
+    preview = fake_slack.wait_for_post("Reply with the details")[-1]
+    assert case(mail_bot, case_id).status == "vendor_needs_info"  # nothing left yet
+    send = button(blocks_of(preview), "email_send")["value"]
+    press(mail_bot, "email_send", send, channel=channel)
+    mail = smtp.wait_for(2)[1].message
+    assert mail["In-Reply-To"] == message_id
+    assert "Signed up today." in mail.get_body(("plain",)).get_content()
+    wait_until(lambda: case(mail_bot, case_id).status == "with_vendor")
+    back = [e for e in events(mail_bot, case_id, "status_changed")][-1]
+    assert (back.from_status, back.via) == ("vendor_needs_info", "email")
+    clocks = deadlines(mail_bot, case_id)
+    assert clocks["our_reply"].state == "cleared"
+    assert clocks["progress_update"].state == "pending"
+
 
 def test_the_vendors_email_confirming_a_call_out_is_applied_by_a_person(
     mail_bot, fake_slack, smtp, dovecot, clock

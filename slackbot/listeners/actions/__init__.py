@@ -61,3 +61,4 @@ def register(app: App) -> None:
     app.action(VendorAction.ASSESSED.value)(case_work_buttons.handle_assessed_button)
     app.action(VendorAction.REQUEST_CALLOUT.value)(case_work_buttons.handle_request_callout_button)
     app.action(VendorAction.CALLOUT_CONFIRMED.value)(case_work_buttons.handle_callout_confirmed)
+    app.action(VendorAction.SEND_DETAILS.value)(case_work_buttons.handle_send_details_button)

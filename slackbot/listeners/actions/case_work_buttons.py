@@ -23,6 +23,7 @@ FORMS = {
     "needs_info": case_work_blocks.build_needs_info_modal,
     "assessment": case_work_blocks.build_assessment_modal,
     "callout": case_work_blocks.build_callout_modal,
+    "details": case_work_blocks.build_send_details_modal,
 }
 
 
@@ -51,6 +52,12 @@ def handle_request_callout_button(ack: Ack, body, action, client: WebClient, con
     """Open the form for the call-out time to ask the vendor for."""
     ack()
     _open_form(body, action, client, context, "callout")
+
+
+def handle_send_details_button(ack: Ack, body, action, client: WebClient, context: BoltContext):
+    """Open the form for the details the vendor asked for (a reply email, previewed first)."""
+    ack()
+    _open_form(body, action, client, context, "details")
 
 
 def handle_edit_case_button(ack: Ack, body, action, client: WebClient, context: BoltContext):

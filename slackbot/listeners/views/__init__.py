@@ -28,3 +28,4 @@ def register(app: App) -> None:
     app.view(CaseView.EDIT_CASE.value)(case_work_views.handle_edit_case_submission)
     app.view(CaseView.ASSESSMENT.value)(case_work_views.handle_assessment_submission)
     app.view(CaseView.CALLOUT.value)(case_work_views.handle_callout_submission)
+    app.view(CaseView.SEND_DETAILS.value)(case_work_views.handle_send_details_submission)

@@ -9,11 +9,12 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from slackbot.domain.case_work import ASSESSMENT_LIMIT, NEEDS_INFO_LIMIT, check_callout, check_note
+from slackbot.domain.handoff import Purpose
 from slackbot.domain.status_machine import Action, Via
 from slackbot.listeners.parse import int_or_none, metadata
 from slackbot.render.blocks import field_errors, parse_view_state
 from slackbot.services import Services
-from slackbot.usecases import case_work
+from slackbot.usecases import case_work, vendor_email
 from slackbot.usecases.actors import with_members
 from slackbot.usecases.move_case import move_case
 
@@ -45,6 +46,26 @@ def handle_needs_info_submission(ack: Ack, body, view, context: BoltContext) -> 
             actor=actor,
             via=Via.MODAL,
             reason=asked,
+        ),
+    )
+
+
+def handle_send_details_submission(ack: Ack, body, view, context: BoltContext) -> None:
+    """Draft the reply with the details (PII-checked); its preview's Send hands the case back."""
+    case_id, values = _case_and_values(view)
+    details, error = check_note(
+        values.get("details"), label="the details they asked for", limit=NEEDS_INFO_LIMIT
+    )
+    if error:
+        ack(response_action="errors", errors=field_errors({"details": error}))
+        return
+    ack()
+    services: Services = context["services"]
+    with_members(
+        services,
+        body["user"]["id"],
+        lambda actor: vendor_email.ask_for_draft(
+            services, case_id=case_id, purpose=Purpose.DETAILS, actor=actor, note=details
         ),
     )
 
