@@ -34,7 +34,7 @@ def select_(value: str) -> dict:
     return {"value": {"type": "static_select", "selected_option": {"value": value}}}
 
 
-def wait_until(check, timeout: float = 5.0):
+def wait_until(check, timeout: float = 15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
@@ -115,6 +115,19 @@ def submit(bot, view: dict, values: dict, *, user: str = DANA):
     return response.json()
 
 
+def sweep(bot, timeout: float = 5.0) -> int:
+    """Sweep until something was acted on and then nothing more (on PostgreSQL a case locked
+    by the listener's delivery is skipped until the next sweep)."""
+    acted, deadline = 0, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = deadlines.sweep(bot.services)
+        acted += found
+        if acted and not found:
+            return acted
+        time.sleep(0.05)
+    return acted
+
+
 def root_updates(fake_slack, root_ts: str) -> list[str]:
     return [
         json.dumps(c.body) for c in fake_slack.calls_to("chat.update") if c.body["ts"] == root_ts
@@ -152,7 +165,7 @@ def test_done_when_vendor_needs_info_pauses_their_clock_runs_ours_and_add_update
     )
 
     clock.advance(timedelta(days=1, minutes=1))
-    assert deadlines.sweep(bot.services) == 1
+    assert sweep(bot) == 1
     bot.services.outbox.deliver_due()
     reminder = fake_slack.wait_for_post(f"<@{DANA}> The vendor is waiting on us")[-1]
     assert CaseAction.ADD_UPDATE.value in json.dumps(reminder.body)
@@ -308,7 +321,7 @@ def test_a_requested_call_out_stays_requested_until_the_vendor_confirms_it(
     assert clocks(bot, case_id)["callout_confirmation"].state == "pending"
 
     clock.advance(timedelta(hours=4, minutes=1))
-    assert deadlines.sweep(bot.services) == 2  # this one, and the vendor's acknowledgement
+    assert sweep(bot) == 2  # this one, and the vendor's acknowledgement
     bot.services.outbox.deliver_due()
     reminder = fake_slack.wait_for_post(f"<@{DANA}> The call-out time we asked the vendor for")
     assert "only a request" in reminder[-1].body["text"]
