@@ -100,11 +100,12 @@ def build_reminder(
         )
         # The case's own "Add update" flow (its modal) records the update; its value is the case.
         buttons.append(_button(CaseAction.ADD_UPDATE, "Record an update", str(case_id)))
-    buttons.append(
-        _button(
-            ReminderAction.ESCALATE_LEADERSHIP, "Escalate to vendor leadership", value, "danger"
+    if not our_reply:  # the vendor waits on us: nothing to escalate to their leadership
+        buttons.append(
+            _button(
+                ReminderAction.ESCALATE_LEADERSHIP, "Escalate to vendor leadership", value, "danger"
+            )
         )
-    )
     buttons.append(_button(ReminderAction.SNOOZE_HOUR, "Snooze 1 h", value))
     buttons.append(_button(ReminderAction.SNOOZE_TOMORROW, "Snooze until tomorrow", value))
     blocks.append({"type": "actions", "block_id": f"deadline_{deadline_id}", "elements": buttons})

@@ -170,6 +170,7 @@ def test_done_when_vendor_needs_info_pauses_their_clock_runs_ours_and_add_update
     reminder = fake_slack.wait_for_post(f"<@{DANA}> The vendor is waiting on us")[-1]
     assert CaseAction.ADD_UPDATE.value in json.dumps(reminder.body)
     assert "deadline_ask_vendor" not in json.dumps(reminder.body)  # nothing to ask them
+    assert "deadline_escalate_leadership" not in json.dumps(reminder.body)
 
     press(bot, CaseAction.ADD_UPDATE, str(case_id), channel=channel)
     update = fake_slack.wait_until(
