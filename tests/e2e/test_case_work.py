@@ -82,9 +82,11 @@ def clocks(bot, case_id: int) -> dict[str, Deadline]:
     return {row.kind: row for row in rows}
 
 
-def react(bot, name: str, channel: str, ts: str, *, user: str = DANA, event_id: str):
+def react(
+    bot, name: str, channel: str, ts: str, *, user=DANA, event_id: str, kind="reaction_added"
+):
     event = {
-        "type": "reaction_added",
+        "type": kind,
         "user": user,
         "reaction": name,
         "item_user": "UBOT0001",
@@ -198,9 +200,17 @@ def test_vendor_needs_info_by_reaction_and_by_command(bot, fake_slack, case):
     wait_until(lambda: load(bot, case_id).status == "vendor_needs_info")
     note = fake_slack.wait_for_post(f"<@{DANA}> moved ESC-{case_id} to vendor needs info")[-1]
     assert "isn't recorded: say it in this thread" in note.body["text"]
+    # Removing the reaction undoes it: the vendor's clocks run again, from now.
+    react(bot, "question", channel, root_ts, event_id="EvUNDO1", kind="reaction_removed")
+    wait_until(lambda: load(bot, case_id).status == "with_vendor")
+    assert events(bot, case_id)[-1].kind == "undo"
+    assert load(bot, case_id).needs_info_answered_at is not None
+    assert clocks(bot, case_id)["progress_update"].state == "pending"
+    assert clocks(bot, case_id)["our_reply"].state == "cleared"
+    react(bot, "question", channel, root_ts, event_id="EvASK2")
+    wait_until(lambda: load(bot, case_id).status == "vendor_needs_info")
     react(bot, "hourglass_flowing_sand", channel, root_ts, event_id="EvBACK1")
     wait_until(lambda: load(bot, case_id).status == "with_vendor")
-    assert load(bot, case_id).needs_info_answered_at is not None
 
     bot.sender.command(
         "/escalate", f"move ESC-{case_id} needs-info the prescriber's time zone", user=DANA
