@@ -1,8 +1,9 @@
 """Updates: what the vendor or our team said about a case, the thing update reminders count.
 
-An update moves no status (except one: while the vendor waits on details from us, the update
-carries them and hands the case back to the vendor): it sets `last_update_at` (which restarts the progress clock through
-the case hooks), and the vendor's ticket number and status when given.
+An update moves no status but one: while the vendor waits on details from us, an update with a
+note carries them and hands the case back to the vendor (issue 13). It sets `last_update_at`
+(which restarts the progress clock through the case hooks), and the vendor's ticket number and
+status when given.
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ def add_update(
         if refused is not None:
             result = refused
         else:
-            waiting_on_us = case.status == CaseStatus.VENDOR_NEEDS_INFO
+            # A note carries the details they asked for; a ticket number alone does not.
+            waiting_on_us = case.status == CaseStatus.VENDOR_NEEDS_INFO and bool(update_.note)
             _write_update(services, session, case, actor, update_, via, now)
             if waiting_on_us:
                 _hand_back(services, session, case, actor, via, now)
