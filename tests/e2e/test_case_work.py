@@ -218,6 +218,9 @@ def test_vendor_needs_info_by_reaction_and_by_command(bot, fake_slack, case):
     stored = wait_until(lambda: (c := load(bot, case_id)).status == "vendor_needs_info" and c)
     assert stored.needs_info == "the prescriber's time zone"
     assert clocks(bot, case_id)["our_reply"].state == "pending"
+    bot.sender.command("/escalate", f"ticket ESC-{case_id} IDV-99", user=DANA)
+    wait_until(lambda: load(bot, case_id).vendor_ticket == "IDV-99")
+    assert load(bot, case_id).status == "vendor_needs_info"  # a ticket number is no details
 
 
 def test_assign_by_command_and_by_the_select_is_recorded_and_refused_to_strangers(
