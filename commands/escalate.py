@@ -7,6 +7,7 @@ words get the help text. Thin: parse, dispatch, answer.
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -28,7 +29,8 @@ SOMETHING_WENT_WRONG = ":warning: Something went wrong on our side; nothing was 
 def handle_escalate(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext):
     """`/escalate [word …]`: answer ephemerally, or open the modal the words ask for."""
     services: Services = context["services"]
-    words = (body.get("text") or "").split()
+    # Slack escapes & < > (and users, as <@U123|name>: the manifest's should_escape).
+    words = html.unescape(body.get("text") or "").split()
     ctx = CommandContext(
         services=services,
         user_id=body["user_id"],

@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.engine import Engine
 
-from commands import contacts, escalate, move, overdue, report, stats, ticket
+from commands import assign, contacts, escalate, move, overdue, report, stats, ticket
 from commands.subcommands import Subcommand, handle_help
 from slackbot.config import Settings
 from slackbot.domain.clock import Clock, SystemClock
@@ -212,5 +212,8 @@ SUBCOMMANDS = (
     Subcommand("move", move.MOVE_USAGE, "move a case (same as its reactions)", move.handle_move),
     Subcommand(
         "overdue", "/escalate overdue", "what is overdue, oldest first", overdue.handle_overdue
+    ),
+    Subcommand(
+        "assign", assign.ASSIGN_USAGE, "make someone the case's owner", assign.handle_assign
     ),
 )

@@ -58,6 +58,30 @@ class Case(SQLModel, table=True):
     )
     #: Bumped on every change; writers compare-and-set it so concurrent moves never interleave.
     version: int = 1
+    #: What the vendor asked us for (issue 13), since when, and when we last sent it back.
+    needs_info: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    needs_info_since: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    needs_info_answered_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    #: Our engineers' assessment (the playbook's engineering tier): who, when, what they found.
+    assessed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    assessed_by: str | None = Field(default=None, max_length=32)
+    assessment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: A call-out time we asked the vendor for: only a request until they confirm it.
+    callout_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    callout_requested_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    callout_confirmed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
 
 class CaseEvent(SQLModel, table=True):

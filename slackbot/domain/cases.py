@@ -23,6 +23,8 @@ class CaseStatus(StrEnum):
     RESOLVED = "resolved"
     CLOSED_UNREACHABLE = "closed_unreachable"
     REOPENED = "reopened"
+    #: The vendor asked us for details: the ball is in our court (issue 13).
+    VENDOR_NEEDS_INFO = "vendor_needs_info"
 
     @property
     def label(self) -> str:
@@ -50,6 +52,7 @@ STATUS_LABELS = {
     CaseStatus.RESOLVED: "resolved",
     CaseStatus.CLOSED_UNREACHABLE: "closed: end user unreachable",
     CaseStatus.REOPENED: "reopened",
+    CaseStatus.VENDOR_NEEDS_INFO: "vendor needs info from us",
 }
 
 STATUS_EMOJI = {
@@ -62,6 +65,7 @@ STATUS_EMOJI = {
     CaseStatus.RESOLVED: ":white_check_mark:",
     CaseStatus.CLOSED_UNREACHABLE: ":no_mobile_phones:",
     CaseStatus.REOPENED: ":repeat:",
+    CaseStatus.VENDOR_NEEDS_INFO: ":question:",
 }
 
 

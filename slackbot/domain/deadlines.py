@@ -12,7 +12,12 @@ changes; the sweep calls `next_fire_at` and `reminder_audience` when a deadline 
   closed as unreachable;
 - processing window: the playbook's window for the ticket's kind and season; a reminder when its
   upper bound passes;
-- call-back: `sla.callback` after the hand-off when the requester left a call-back number.
+- call-back: `sla.callback` after the hand-off when the requester left a call-back number;
+- our reply: `sla.our_reply` (whole days: our business days) after the vendor asked us for
+  details; the vendor's clocks are paused meanwhile and the progress clock starts afresh once
+  the details went back;
+- call-out confirmation: a call-out time we asked the vendor for is only a request until they
+  confirm it: `sla.callout_confirm` after the request (at the latest at the call-out time).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from slackbot.domain.business_hours import (
+    add_business_days,
     add_business_time,
     end_of_business_days,
     next_opening,
@@ -43,6 +49,8 @@ class DeadlineKind(StrEnum):
     UNREACHABLE_CLOSE = "unreachable_close"
     PROCESSING_WINDOW = "processing_window"
     CALLBACK = "callback"
+    OUR_REPLY = "our_reply"
+    CALLOUT_CONFIRMATION = "callout_confirmation"
 
     @property
     def label(self) -> str:
@@ -57,6 +65,8 @@ DEADLINE_LABELS = {
     DeadlineKind.UNREACHABLE_CLOSE: "contact with the end user",
     DeadlineKind.PROCESSING_WINDOW: "the end of the processing window",
     DeadlineKind.CALLBACK: "the promised call-back to the requester",
+    DeadlineKind.OUR_REPLY: "our reply with the details the vendor asked for",
+    DeadlineKind.CALLOUT_CONFIRMATION: "the vendor's confirmation of the requested call-out time",
 }
 
 
@@ -92,6 +102,13 @@ class CaseClockState:
     contacting_since: datetime | None = None
     callback_done: bool = False
     fields: Mapping[str, Any] = field(default_factory=dict)
+    #: When the vendor asked us for details, and when we last sent them back.
+    needs_info_since: datetime | None = None
+    needs_info_answered_at: datetime | None = None
+    #: A call-out time we asked the vendor for, when we asked, and whether they confirmed it.
+    callout_at: datetime | None = None
+    callout_requested_at: datetime | None = None
+    callout_confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,58 @@ def _vendor_after(playbook: Playbook, start: datetime, duration: str) -> datetim
     if playbook.sla.business_time:
         return add_business_time(playbook.hours.theirs, start, delta)
     return start + delta
+
+
+def our_reply_due(playbook: Playbook, since: datetime) -> datetime:
+    """When our reply to the vendor's request for details is due: whole days are our business
+    days (the same time of day, or our next opening after it); shorter durations run in our
+    open hours."""
+    delta = playbook.duration(playbook.sla.our_reply)
+    hours = playbook.hours.ours
+    if (
+        delta >= timedelta(days=1)
+        and delta % timedelta(days=1) == timedelta(0)
+        and not hours.always
+    ):
+        day = add_business_days(hours, since.astimezone(hours.zone).date(), delta.days)
+        local = since.astimezone(hours.zone)
+        moved = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=hours.zone)
+        return next_opening(hours, moved.astimezone(since.tzinfo))
+    return add_business_time(hours, since, delta)
+
+
+def callout_confirmation_due(playbook: Playbook, state: CaseClockState) -> datetime | None:
+    """When an unconfirmed call-out request needs the vendor's confirmation, or None."""
+    if state.callout_at is None or state.callout_requested_at is None or state.callout_confirmed:
+        return None
+    due = state.callout_requested_at + playbook.duration(playbook.sla.callout_confirm)
+    return min(due, state.callout_at)
+
+
+def _progress_anchor(state: CaseClockState) -> datetime:
+    """The progress clock runs from the hand-off, the last update or the details we sent back."""
+    assert state.handed_off_at is not None
+    anchors = [state.handed_off_at, state.last_update_at, state.needs_info_answered_at]
+    return max(anchor for anchor in anchors if anchor is not None)
+
+
+def _our_clocks(state: CaseClockState, playbook: Playbook) -> list[Deadline]:
+    """The clocks on our side of a hand-off: our reply, and the call-out confirmation."""
+    deadlines: list[Deadline] = []
+    if state.status is CaseStatus.VENDOR_NEEDS_INFO and state.needs_info_since is not None:
+        since = state.needs_info_since
+        deadlines.append(Deadline(DeadlineKind.OUR_REPLY, our_reply_due(playbook, since), since))
+    callout_due = callout_confirmation_due(playbook, state)
+    if callout_due is not None and state.callout_requested_at is not None:
+        deadlines.append(
+            Deadline(
+                DeadlineKind.CALLOUT_CONFIRMATION,
+                callout_due,
+                state.callout_requested_at,
+                note="requested, not confirmed",
+            )
+        )
+    return deadlines
 
 
 def is_escalation(state: CaseClockState) -> bool:
@@ -160,7 +229,7 @@ def compute_deadlines(state: CaseClockState, playbook: Playbook, now: datetime) 
             )
         )
     if with_vendor and state.handed_off_at is not None:
-        anchor = max(state.handed_off_at, state.last_update_at or state.handed_off_at)
+        anchor = _progress_anchor(state)
         deadlines.append(
             Deadline(
                 DeadlineKind.PROGRESS_UPDATE,
@@ -199,6 +268,7 @@ def compute_deadlines(state: CaseClockState, playbook: Playbook, now: datetime) 
         deadlines.append(
             Deadline(DeadlineKind.CALLBACK, _vendor_after(playbook, anchor, sla.callback), anchor)
         )
+    deadlines += _our_clocks(state, playbook)
     return deadlines
 
 
@@ -324,4 +394,15 @@ def reminder_text(kind: DeadlineKind, *, due_at: datetime, now: datetime, miss: 
         return f"The processing window ended {late} ago and the case is still open."
     if kind is DeadlineKind.PROGRESS_UPDATE:
         return f"No progress update from the vendor: one was due {late} ago."
+    if kind is DeadlineKind.OUR_REPLY:
+        return (
+            f"The vendor is waiting on us: the details they asked for were due {late} ago. "
+            "Send them with *Add update* (or a reply email): that hands the case back."
+        )
+    if kind is DeadlineKind.CALLOUT_CONFIRMATION:
+        return (
+            "The call-out time we asked the vendor for is still only a request: they have not "
+            f"confirmed it ({late} overdue). Ask them to confirm, and press *Call-out confirmed* "
+            "once they do."
+        )
     return f"Overdue by {late}: {kind.label}."

@@ -35,6 +35,8 @@ class Purpose(StrEnum):
     UPDATE_REQUEST = "update_request"
     LEADERSHIP = "leadership"
     TECHNICAL = "technical"
+    #: Issue 13: a reply on the vendor's thread with the details they asked us for.
+    DETAILS = "details"
 
     @property
     def label(self) -> str:
@@ -48,6 +50,7 @@ PURPOSE_LABELS = {
     Purpose.UPDATE_REQUEST: "request for an update",
     Purpose.LEADERSHIP: "escalation to vendor leadership",
     Purpose.TECHNICAL: "escalation to vendor technical contacts",
+    Purpose.DETAILS: "reply with the details they asked for",
 }
 
 

@@ -34,6 +34,8 @@ from slackbot.domain.status_machine import Action
 MOVES_WHEN_SENT: Mapping[Purpose, tuple[Action, ...]] = {
     Purpose.HANDOFF: (Action.HAND_TO_VENDOR,),
     Purpose.REOPEN: (Action.REOPEN, Action.WAIT_ON_VENDOR),
+    # The details the vendor asked for went: the case is theirs again (issue 13).
+    Purpose.DETAILS: (Action.WAIT_ON_VENDOR,),
 }
 
 
@@ -88,6 +90,35 @@ def compose_reopen(
         subject=subject,
         text="\n".join(body) + "\n",
         missing=missing,
+        private_values=private_values(playbook, case.fields),
+        **_threading(thread),
+    )
+
+
+def compose_details(
+    playbook: Playbook, case: CaseFacts, sender: Sender, thread: ThreadRef | None, note: str
+) -> Draft:
+    """A reply on the hand-off's thread with the details the vendor asked us for."""
+    receiver = playbook.receiver
+    subject = reply_subject(thread.subject) if thread else _fallback_subject(playbook, case)
+    body = [
+        f"Hello {receiver.name},",
+        "",
+        "Here are the details you asked for:",
+        "",
+        note.strip(),
+        "",
+        references_line(case),
+        *signature(sender),
+    ]
+    return Draft(
+        purpose=Purpose.DETAILS,
+        to=(receiver.email,) if receiver.email else (),
+        cc=(sender.email,) if sender.email else (),
+        reply_to=sender.email or None,
+        subject=subject,
+        text="\n".join(body) + "\n",
+        missing=missing_basics(playbook, sender, to=receiver.email),
         private_values=private_values(playbook, case.fields),
         **_threading(thread),
     )

@@ -25,6 +25,8 @@ class ReplyKind(StrEnum):
     RESOLVED = "resolved"
     NOT_OUR_ISSUE = "not_our_issue"
     UNREACHABLE = "unreachable"
+    #: The vendor confirms the call-out time we asked for (issue 13).
+    CALLOUT_CONFIRMED = "callout_confirmed"
     PROGRESS = "progress"
 
 
@@ -34,6 +36,7 @@ PRIORITY = (
     ReplyKind.UNREACHABLE,
     ReplyKind.NOT_OUR_ISSUE,
     ReplyKind.NEEDS_INFO,
+    ReplyKind.CALLOUT_CONFIRMED,
     ReplyKind.RESOLVED,
     ReplyKind.ACKNOWLEDGEMENT,
 )

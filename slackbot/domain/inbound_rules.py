@@ -46,22 +46,35 @@ class Proposal:
     says: str
     apply_label: str
     action: Action | None
+    #: For a proposal that moves no status: the question it asks and what applying it did.
+    question: str = ""
+    done: str = ""
 
     def action_for(self, status: CaseStatus) -> Action | None:
         """The move Apply makes from `status` (None: nothing moves, someone takes it on).
 
-        A vendor that needs details while contacting the end user hands the case back to
-        waiting on the vendor (the status machine's hourglass move); already waiting on them,
-        the case stays where it is and the person who applies says they send the details.
+        A vendor that needs details puts the case in *vendor needs info* (issue 13: their
+        clocks pause, ours runs, the vendor's words say what they asked for); already there,
+        or not with them, the case stays where it is and the person who applies says they
+        send the details.
         """
         if self.kind is ReplyKind.NEEDS_INFO:
-            return Action.WAIT_ON_VENDOR if status is CaseStatus.VENDOR_CONTACTING_USER else None
+            with_them = (CaseStatus.WITH_VENDOR, CaseStatus.VENDOR_CONTACTING_USER)
+            return Action.VENDOR_NEEDS_INFO if status in with_them else None
         return self.action
 
 
 PROPOSALS: dict[ReplyKind, Proposal] = {
     ReplyKind.NEEDS_INFO: Proposal(
-        ReplyKind.NEEDS_INFO, "needs more details from us", "I'll send them", None
+        ReplyKind.NEEDS_INFO, "needs more details from us", "Mark as waiting on us", None
+    ),
+    ReplyKind.CALLOUT_CONFIRMED: Proposal(
+        ReplyKind.CALLOUT_CONFIRMED,
+        "confirms the call-out time",
+        "Mark call-out confirmed",
+        None,
+        question="*Mark the call-out confirmed?* Until someone does, it stays a request.",
+        done="marked the call-out confirmed",
     ),
     ReplyKind.RESOLVED: Proposal(
         ReplyKind.RESOLVED, "says it is resolved", "Resolve the case", Action.RESOLVE

@@ -244,6 +244,10 @@ class Sla(Strict):
     business_time: bool = False
     #: Unanswered reminders repeat after this long; the second miss goes to the leads.
     reminder_repeat: Duration = "4h"
+    #: Our reply when the vendor asks us for details: whole days count as our business days.
+    our_reply: Duration = "1d"
+    #: How long a requested call-out time may stay unconfirmed by the vendor before a reminder.
+    callout_confirm: Duration = "4h"
 
 
 class Window(Strict):
@@ -364,6 +368,8 @@ class InboundPatterns(Strict):
 
     #: "We received your request, ticket 12345": each names the number in (?P<ticket>...).
     acknowledgement: tuple[TicketRegex, ...] = ()
+    #: The vendor confirms the call-out time we asked for (issue 13): proposes marking it so.
+    callout_confirmed: tuple[Regex, ...] = ()
     needs_info: tuple[Regex, ...] = ()
     resolved: tuple[Regex, ...] = ()
     not_our_issue: tuple[Regex, ...] = ()

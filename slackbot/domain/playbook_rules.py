@@ -154,6 +154,14 @@ def _tier_problems(tiers: Any) -> Iterator[Problem]:
             )
 
 
+def _engineering_tier_problems(entry: dict[str, Any]) -> Iterator[Problem]:
+    # Issue 13: the tier whose assessment the technical escalation waits for must exist.
+    tier = entry.get("engineering_tier")
+    numbers = [t.get("tier") for _, t in _tables(entry.get("tiers"))]
+    if tier is not None and numbers and tier not in numbers:
+        yield "engineering_tier", f"`engineering_tier` {tier} is not one of {numbers}"
+
+
 def _category_problems(categories: Any) -> Iterator[Problem]:
     yield from _not_empty("categories", categories)
     yield from _too_many(
@@ -209,6 +217,7 @@ def playbook_problems(entry: dict[str, Any]) -> list[Problem]:
         *_options("requester_types", entry.get("requester_types"), "select menu"),
         *_category_problems(entry.get("categories")),
         *_tier_problems(entry.get("tiers")),
+        *_engineering_tier_problems(entry),
         *_emergency_problems(entry.get("emergency")),
         *_subject_problems(entry),
     ]

@@ -113,6 +113,7 @@ REACTION_ACTIONS = (
     "not_vendor_issue",
     "resolve",
     "reopen",
+    "vendor_needs_info",
 )
 
 DEFAULT_REACTIONS: dict[str, str] = {
@@ -124,6 +125,7 @@ DEFAULT_REACTIONS: dict[str, str] = {
     "no_entry_sign": "not_vendor_issue",
     "white_check_mark": "resolve",
     "repeat": "reopen",
+    "question": "vendor_needs_info",
 }
 
 
@@ -151,6 +153,9 @@ class Playbook(Strict):
     lead_group: str = ""
     leadership_contacts: tuple[Contact, ...] = ()
     technical_contacts: tuple[Contact, ...] = ()
+    #: Our engineers' tier: escalating to the vendor's technical contacts waits for their
+    #: assessment of the case (seed 000: "escalate internally ... for assessment"). None: no wait.
+    engineering_tier: int | None = None
     hours: BusinessHours = BusinessHours()
     sla: Sla = Sla()
     processing: Processing = Processing()

@@ -31,6 +31,8 @@ class Action(StrEnum):
     REOPEN = "reopen"
     #: The vendor could not reach the end user (after the last contact attempt); no emoji.
     CLOSE_UNREACHABLE = "close_unreachable"
+    #: The vendor asked us for details (issue 13): their clocks pause, ours runs.
+    VENDOR_NEEDS_INFO = "vendor_needs_info"
 
     @property
     def label(self) -> str:
@@ -48,6 +50,7 @@ ACTION_LABELS = {
     Action.RESOLVE: "resolve",
     Action.REOPEN: "reopen",
     Action.CLOSE_UNREACHABLE: "close as unreachable",
+    Action.VENDOR_NEEDS_INFO: "mark as vendor needs info from us",
 }
 
 
@@ -115,6 +118,12 @@ TRANSITIONS: Mapping[tuple[CaseStatus, Action], CaseStatus] = {
         for status in (S.WITH_VENDOR, S.VENDOR_CONTACTING_USER)
     },
     **{(status, Action.REOPEN): S.REOPENED for status in CLOSED},
+    # The vendor asks us for details; sending them (Add update, the hourglass) hands it back.
+    **{
+        (status, Action.VENDOR_NEEDS_INFO): S.VENDOR_NEEDS_INFO
+        for status in (S.WITH_VENDOR, S.VENDOR_CONTACTING_USER)
+    },
+    (S.VENDOR_NEEDS_INFO, Action.WAIT_ON_VENDOR): S.WITH_VENDOR,
 }
 
 
@@ -186,6 +195,8 @@ def _refusal(state: CaseState, action: Action) -> str:
         return "only a case that is with the vendor can be returned as not their issue"
     if action is Action.CLOSE_UNREACHABLE:
         return "only a case that is with the vendor can be closed as unreachable"
+    if action is Action.VENDOR_NEEDS_INFO:
+        return "only a case that is with the vendor can wait on details from us"
     return f"a case that is {status.label} can't be moved to {action.label}"
 
 
@@ -362,6 +373,9 @@ ACTION_WORDS: Mapping[str, Action] = {
     "resolved": Action.RESOLVE,
     "done": Action.RESOLVE,
     "unreachable": Action.CLOSE_UNREACHABLE,
+    "needs-info": Action.VENDOR_NEEDS_INFO,
+    "needs_info": Action.VENDOR_NEEDS_INFO,
+    "info": Action.VENDOR_NEEDS_INFO,
 }
 
 

@@ -66,6 +66,13 @@ class EventKind(StrEnum):
     #: A person applied or ignored what a vendor's email proposed (issue 14).
     PROPOSAL_APPLIED = "proposal_applied"
     PROPOSAL_IGNORED = "proposal_ignored"
+    #: Working a case (issue 13): a new owner, corrected facts, our engineers' assessment and
+    #: a call-out time asked of the vendor, then confirmed by them.
+    ASSIGNED = "assigned"
+    CASE_EDITED = "case_edited"
+    ASSESSED = "assessed"
+    CALLOUT_REQUESTED = "callout_requested"
+    CALLOUT_CONFIRMED = "callout_confirmed"
 
 
 #: Events that moved a case's status (the latest of them is what undo reverts).

@@ -31,6 +31,8 @@ ID_VALUED = frozenset(
     action.value
     for actions in (CaseAction, VendorAction, EmailAction, EmergencyAction, InboundAction)
     for action in actions
+    # The Assign users select carries its pick, not a value (its block id names the case).
+    if action is not CaseAction.ASSIGN
 )
 REMINDER_VALUED = frozenset(action.value for action in ReminderAction)
 WRONG_TYPE = "This value is not one this form sends; enter it again."

@@ -13,7 +13,9 @@ from slackbot.domain.intake import ESCALATION_DEFINITION, SUMMARY_LIMIT
 from slackbot.domain.mrkdwn import cut, escape, mention, one_line
 from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Playbooks
 from slackbot.domain.slack_limits import SECTION_TEXT
+from slackbot.domain.vocabulary import EventKind
 from slackbot.render.case_blocks import build_case_buttons
+from slackbot.render.case_work_blocks import build_manage_row, build_work_context
 from slackbot.render.elements import field_element, slack_date
 from slackbot.render.elements import option as _option
 from slackbot.render.elements import plain as _plain
@@ -241,10 +243,16 @@ def build_root_message(case: Case, playbook: Playbook | None) -> tuple[str, list
             ],
         },
     ]
+    work = build_work_context(case)
+    if work is not None:
+        blocks.append(work)
     blocks.append(build_case_buttons(case, playbook))
     vendor = build_vendor_buttons(case, playbook)
     if vendor is not None:
         blocks.append(vendor)
+    manage = build_manage_row(case)
+    if manage is not None:
+        blocks.append(manage)
     if playbook is not None and playbook.emergency is not None and not status.is_closed:
         blocks.append(build_page_on_call_button(case.id))
     return text, blocks
@@ -394,7 +402,11 @@ def describe_event(event: CaseEvent) -> str:
         for key in ("note", "reason", "text", "vendor_ticket", "vendor_status")
         if detail.get(key)
     ]
-    suffix = f": {escape(one_line(' · '.join(said), 100))}" if said else ""
+    changes = detail.get("changes") or {}
+    said += [f"{name} → {one_line(str(new), 60)}" for name, (_, new) in changes.items()]
+    suffix = f": {escape(one_line(' · '.join(said), 200 if changes else 100))}" if said else ""
+    if detail.get("to_owner") and event.kind == EventKind.ASSIGNED:
+        suffix = f" to {mention(detail['to_owner'])}"
     return f"{event.kind.replace('_', ' ')}{moved}{via}{suffix}"
 
 

@@ -17,6 +17,7 @@ from slackbot.domain.updates import (
     VENDOR_TICKET_LIMIT,
     Update,
 )
+from slackbot.render.case_work_blocks import build_needs_info_button
 from slackbot.render.ids import VALUE, CaseAction, CaseView, field_block_id
 from storage.models import Case
 
@@ -32,6 +33,11 @@ BUTTON_ACTIONS: dict[CaseAction, Action] = {
     action_id: action for action_id, _, action in BUTTONS if action is not None
 }
 ACTIONS_BLOCK_ID = "case_actions"
+#: How a move note introduces the words that came with it.
+REASON_LABELS = {
+    Action.NOT_VENDOR_ISSUE: "The vendor's notes",
+    Action.VENDOR_NEEDS_INFO: "What they asked for",
+}
 
 
 def _plain(text: str, limit: int = 75) -> dict[str, Any]:
@@ -60,6 +66,8 @@ def build_case_buttons(case: Case, playbook: Playbook | None) -> dict[str, Any]:
         if action is Action.RESOLVE:
             button["style"] = "primary"
         elements.append(button)
+    if Action.VENDOR_NEEDS_INFO in legal:  # its form asks what the vendor asked for
+        elements.append(build_needs_info_button(case))
     return {"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": elements}
 
 
@@ -133,8 +141,12 @@ def build_move_note(transition: Transition, case_id: int, reason: str | None = N
         text += f" (tier {transition.before.tier} → {after.tier})"
     elif transition.action is Action.ACKNOWLEDGE:
         text += " and owns it"
+    if transition.action is Action.VENDOR_NEEDS_INFO:
+        text += " (the vendor's clocks are paused, ours is running)"
+        if not reason:
+            text += ". What they asked for isn't recorded: say it in this thread"
     if reason and not transition.escalated:  # the hand-off note up a tier quotes it already
-        label = "The vendor's notes" if transition.action is Action.NOT_VENDOR_ISSUE else "Why"
+        label = REASON_LABELS.get(transition.action, "Why")
         quoted = "\n".join(f">{line}" for line in escape(reason[:1500]).splitlines())
         text += f"\n{label}:\n{quoted}"
     return text

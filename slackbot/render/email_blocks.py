@@ -15,6 +15,7 @@ from slackbot.domain.handoff import Purpose
 from slackbot.domain.mrkdwn import escape, keyed, one_line
 from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Section
 from slackbot.domain.slack_limits import VIEW_TITLE
+from slackbot.render.case_work_blocks import build_vendor_work_buttons
 from slackbot.render.elements import field_element, plain
 from slackbot.render.ids import VALUE, CaseView, VendorAction, field_block_id
 from storage.models import Case, EmailDraft
@@ -58,19 +59,16 @@ def build_vendor_buttons(case: Case, playbook: Playbook | None) -> dict[str, Any
         elements.append(
             button(VendorAction.REOPEN, ":leftwards_arrow_with_hook: Reopen with vendor", case.id)
         )
-    if case.handed_off_at is not None and not status.is_closed:
-        if playbook.leadership_contacts:
-            elements.append(
-                button(VendorAction.LEADERSHIP, ":top: Escalate to vendor leadership", case.id)
-            )
-        if playbook.technical_contacts:
-            elements.append(
-                button(VendorAction.TECHNICAL, ":wrench: Escalate to vendor technical", case.id)
-            )
+    if case.handed_off_at is not None and not status.is_closed and playbook.leadership_contacts:
+        elements.append(
+            button(VendorAction.LEADERSHIP, ":top: Escalate to vendor leadership", case.id)
+        )
     if status in (CaseStatus.WITH_VENDOR, CaseStatus.VENDOR_CONTACTING_USER):
         elements.append(
             button(VendorAction.NOT_VENDOR_ISSUE, ":no_entry_sign: Not their issue", case.id)
         )
+    # The technical escalation (once our engineers assessed), the assessment, the call-out.
+    elements += build_vendor_work_buttons(case, playbook)
     if not elements:
         return None
     return {"type": "actions", "block_id": VENDOR_ACTIONS_BLOCK_ID, "elements": elements}

@@ -39,6 +39,10 @@ class CaseAction(StrEnum):
     RESOLVE = "case_resolve"
     REOPEN = "case_reopen"
     ADD_UPDATE = "case_add_update"
+    #: Issue 13: the vendor asked us for details; edit the case; assign it (a users select).
+    NEEDS_INFO = "case_needs_info"
+    EDIT = "case_edit"
+    ASSIGN = "case_assign"
 
 
 class VendorAction(StrEnum):
@@ -49,6 +53,14 @@ class VendorAction(StrEnum):
     LEADERSHIP = "vendor_leadership"
     TECHNICAL = "vendor_technical"
     NOT_VENDOR_ISSUE = "vendor_not_their_issue"
+    #: Issue 13: the technical escalation while it waits for our engineers (says why not),
+    #: their assessment, and a call-out time asked of the vendor and then confirmed by them.
+    TECHNICAL_WAITS = "vendor_technical_waits"
+    ASSESSED = "vendor_assessed"
+    REQUEST_CALLOUT = "vendor_request_callout"
+    CALLOUT_CONFIRMED = "vendor_callout_confirmed"
+    #: While the vendor waits on us: reply on their thread with what they asked for.
+    SEND_DETAILS = "vendor_send_details"
 
 
 class EmailAction(StrEnum):
@@ -65,6 +77,11 @@ class CaseView(StrEnum):
     ADD_UPDATE = "case_add_update"
     EDIT_EMAIL = "email_edit"
     NOT_VENDOR_ISSUE = "case_not_vendor_issue"
+    NEEDS_INFO = "case_needs_info"
+    EDIT_CASE = "case_edit"
+    ASSESSMENT = "case_assessment"
+    CALLOUT = "case_callout"
+    SEND_DETAILS = "case_send_details"
 
 
 class EmergencyCallback(StrEnum):

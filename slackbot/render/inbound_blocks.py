@@ -121,6 +121,8 @@ def build_thread_post(post: ThreadPost) -> tuple[str, list[dict[str, Any]]]:
 
 
 def _question(proposal: Proposal, action: Action | None, case_id: int) -> str:
+    if action is None and proposal.question:
+        return proposal.question
     if action is None:
         return "*Take it on?* The vendor waits for us; the case stays with them."
     return f"*{escape(proposal.apply_label)}?* Apply to {action.label} {case_key(case_id)}."
@@ -170,6 +172,11 @@ def build_proposal_decided(
     """The proposal once someone applied or ignored it (its buttons gone, but Reopen)."""
     if not applied:
         text = f":heavy_minus_sign: {escape(vendor)} {escape(proposal.says)}: ignored by {mention(user)}."
+    elif action is None and proposal.done:
+        text = (
+            f":white_check_mark: {escape(vendor)} {escape(proposal.says)}: "
+            f"{mention(user)} {escape(proposal.done)}."
+        )
     elif action is None:
         text = (
             f":white_check_mark: {escape(vendor)} {escape(proposal.says)}: "

@@ -70,6 +70,7 @@ def build_reminder(
     case_id: int,
     with_vendor: bool = True,
     callback: bool = False,
+    our_reply: bool = False,
 ) -> list[dict[str, Any]]:
     """A reminder: who, what is overdue and by how long, and the next actions as buttons."""
     lead = " ".join(mentions)
@@ -91,17 +92,23 @@ def build_reminder(
     buttons = []
     if callback:
         buttons.append(_button(ReminderAction.CALLBACK_DONE, "Call-back done", value, "primary"))
+    if our_reply:
+        # Sending the details with the case's Add update hands the case back to the vendor.
+        buttons.append(
+            _button(CaseAction.ADD_UPDATE, "Send the details (Add update)", str(case_id), "primary")
+        )
     if with_vendor:
         buttons.append(
             _button(ReminderAction.ASK_VENDOR, "Ask vendor for an update", value, "primary")
         )
         # The case's own "Add update" flow (its modal) records the update; its value is the case.
         buttons.append(_button(CaseAction.ADD_UPDATE, "Record an update", str(case_id)))
-    buttons.append(
-        _button(
-            ReminderAction.ESCALATE_LEADERSHIP, "Escalate to vendor leadership", value, "danger"
+    if not our_reply:  # the vendor waits on us: nothing to escalate to their leadership
+        buttons.append(
+            _button(
+                ReminderAction.ESCALATE_LEADERSHIP, "Escalate to vendor leadership", value, "danger"
+            )
         )
-    )
     buttons.append(_button(ReminderAction.SNOOZE_HOUR, "Snooze 1 h", value))
     buttons.append(_button(ReminderAction.SNOOZE_TOMORROW, "Snooze until tomorrow", value))
     blocks.append({"type": "actions", "block_id": f"deadline_{deadline_id}", "elements": buttons})

@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 BATCH = 100
 #: A sweep never loops forever, even if a row refused to move on.
 MAX_BATCHES = 1000
+#: Statuses in which asking the vendor for an update makes no sense: the move is ours.
+OURS_TO_ANSWER = (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED, CaseStatus.VENDOR_NEEDS_INFO)
 
 
 # --- keeping the rows current ----------------------------------------------------------------
@@ -94,7 +96,16 @@ def clock_state(session: Session, case: Case) -> CaseClockState:
         contacting_since=contacting_since,
         callback_done=callback_done,
         fields=case.fields or {},
+        needs_info_since=_utc_or_none(case.needs_info_since),
+        needs_info_answered_at=_utc_or_none(case.needs_info_answered_at),
+        callout_at=_utc_or_none(case.callout_at),
+        callout_requested_at=_utc_or_none(case.callout_requested_at),
+        callout_confirmed=case.callout_confirmed_at is not None,
     )
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return ensure_utc(value) if value is not None else None
 
 
 def _not_before(playbook: Playbook, row: Deadline) -> datetime | None:
@@ -302,8 +313,9 @@ def _remind(
             leadership=audience.leadership,
             deadline_id=row.id,
             case_id=case.id,
-            with_vendor=CaseStatus(case.status) not in (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED),
+            with_vendor=CaseStatus(case.status) not in OURS_TO_ANSWER,
             callback=clock.kind is DeadlineKind.CALLBACK,
+            our_reply=clock.kind is DeadlineKind.OUR_REPLY,
         ),
         dedup_key=f"deadline:{row.id}:{ensure_utc(row.anchor_at).isoformat()}:{miss}",
     )

@@ -26,7 +26,8 @@ from slackbot.render.inbound_blocks import (
     build_proposal_decided,
     build_take_on_note,
 )
-from slackbot.usecases import slack_posts
+from slackbot.usecases import case_work, slack_posts
+from slackbot.usecases.case_change import guard_case
 from slackbot.usecases.events import record_event
 from slackbot.usecases.inbound_post import post_notice, vendor_name
 from slackbot.usecases.move_case import (
@@ -135,7 +136,9 @@ def _move(
     pressed: Pressed,
     now: datetime,
 ) -> Result:
-    """The proposal's move, or (nothing to move) the presser taking the request on."""
+    """The proposal's move, the call-out confirmed, or the presser taking the request on."""
+    if facts.proposal.kind is ReplyKind.CALLOUT_CONFIRMED:
+        return _confirm_callout(services, session, facts, pressed, now)
     if action is not None:
         request = MoveRequest(
             case_id=facts.case.id,
@@ -173,6 +176,33 @@ def _move(
         ),
     )
     return Result(Outcome.APPLIED, case_id=facts.case.id)
+
+
+def _confirm_callout(
+    services: Services, session: Session, facts: ProposalFacts, pressed: Pressed, now: datetime
+) -> Result:
+    """The vendor's email confirms the call-out: who may act on the case marks it so."""
+    refused = guard_case(
+        session,
+        facts.case,
+        facts.playbook,
+        pressed.actor,
+        via=Via.BUTTON,
+        what=EventKind.CALLOUT_CONFIRMED.value,
+        now=now,
+        reply_to=pressed.channel,
+    )
+    if refused is not None:
+        return refused
+    return case_work.confirm_callout_in_session(
+        services,
+        session,
+        facts.case,
+        user=pressed.actor.user_id,
+        via=Via.EMAIL,
+        reply_to=pressed.channel,
+        now=now,
+    )
 
 
 def _decide(

@@ -58,7 +58,7 @@ FINISH_RETRY_SECONDS = 15.0
 #: Events that change nothing: not recorded.
 READ_ONLY_EVENTS = frozenset({"app_home_opened"})
 #: `/escalate` subcommands that change a case (the others only read, or open a modal).
-CHANGING_SUBCOMMANDS = frozenset({"move", "ticket"})
+CHANGING_SUBCOMMANDS = frozenset({"move", "ticket", "assign"})
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from slackbot.domain.cases import CaseStatus
 from slackbot.domain.playbooks import Playbook
 from slackbot.domain.status_machine import Action, IllegalTransition, Transition, Via, apply
 from slackbot.domain.vocabulary import EventKind
@@ -181,7 +182,9 @@ def _tell_refusal(
     )
 
 
-def _transition_values(transition: Transition, case: Case, now: datetime) -> dict[str, Any]:
+def _transition_values(
+    transition: Transition, case: Case, now: datetime, reason: str | None = None
+) -> dict[str, Any]:
     after = transition.after
     values: dict[str, Any] = {
         "status": after.status.value,
@@ -195,7 +198,18 @@ def _transition_values(transition: Transition, case: Case, now: datetime) -> dic
         values["closed_at"] = None
     if transition.hands_off and case.handed_off_at is None:
         values["handed_off_at"] = now
+    values.update(_needs_info_values(transition, reason, now))
     return values
+
+
+def _needs_info_values(transition: Transition, reason: str | None, now: datetime) -> dict[str, Any]:
+    """Waiting on us (issue 13): what the vendor asked for and since when; when it went back."""
+    waiting = CaseStatus.VENDOR_NEEDS_INFO
+    if transition.after.status is waiting and transition.before.status is not waiting:
+        return {"needs_info": reason, "needs_info_since": now}
+    if transition.before.status is waiting and transition.after.status is not waiting:
+        return {"needs_info_answered_at": now}
+    return {}
 
 
 def _move_detail(
@@ -229,7 +243,7 @@ def _write_move(
     now: datetime,
 ) -> None:
     """Compare-and-set the case, log the move, and run what follows any change."""
-    values = _transition_values(transition, case, now)
+    values = _transition_values(transition, case, now, request.reason)
     cas(session, case, values)
     record_event(
         session,

@@ -98,6 +98,9 @@ def _write_undo(
         values["closed_at"] = None
     if latest.detail.get("set_handed_off"):
         values["handed_off_at"] = None
+    if undone.after.status is CaseStatus.VENDOR_NEEDS_INFO:
+        # Their clocks were paused by mistake: they run again from now (issue 13).
+        values["needs_info_answered_at"] = now
     cas(session, case, values)
     record_event(
         session,

@@ -1,7 +1,9 @@
 """Updates: what the vendor or our team said about a case, the thing update reminders count.
 
-An update moves no status: it sets `last_update_at` (which restarts the progress clock through
-the case hooks), and the vendor's ticket number and status when given.
+An update moves no status but one: while the vendor waits on details from us, an update with a
+note carries them and hands the case back to the vendor (issue 13). It sets `last_update_at`
+(which restarts the progress clock through the case hooks), and the vendor's ticket number and
+status when given.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from slackbot.domain.status_machine import Via
+from slackbot.domain.cases import CaseStatus
+from slackbot.domain.status_machine import Action, Via
 from slackbot.domain.updates import Update
 from slackbot.domain.vocabulary import EventKind
 from slackbot.render import case_blocks
@@ -20,6 +23,7 @@ from slackbot.usecases import slack_posts
 from slackbot.usecases.case_change import Actor, Outcome, Result, cas, guard
 from slackbot.usecases.events import record_event
 from slackbot.usecases.hooks import case_changed
+from slackbot.usecases.move_case import MoveRequest, move_in_session
 from storage.db import write_session
 from storage.models import Case
 from storage.repositories import get_case
@@ -59,6 +63,29 @@ def _write_update(
     )
 
 
+def _hand_back(
+    services: Services, session: Session, case: Case, actor: Actor, via: Via, now: datetime
+) -> None:
+    """The details the vendor asked for went in an update: the case is theirs again."""
+    move_in_session(
+        services,
+        session,
+        MoveRequest(
+            case_id=case.id,
+            action=Action.WAIT_ON_VENDOR,
+            actor=actor,
+            via=via,
+            event_id=None,
+            reaction=None,
+            item_ts=None,
+            reason=None,
+            reply_to=None,
+            detail={"details_sent": True},
+        ),
+        now,
+    )
+
+
 def add_update(
     services: Services,
     *,
@@ -94,7 +121,11 @@ def add_update(
         if refused is not None:
             result = refused
         else:
+            # A note carries the details they asked for; a ticket number alone does not.
+            waiting_on_us = case.status == CaseStatus.VENDOR_NEEDS_INFO and bool(update_.note)
             _write_update(services, session, case, actor, update_, via, now)
+            if waiting_on_us:
+                _hand_back(services, session, case, actor, via, now)
             result = Result(Outcome.APPLIED, case_id=case.id)
     if kick:
         services.outbox.kick()

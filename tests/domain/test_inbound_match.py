@@ -117,6 +117,10 @@ SAMPLES = {
         "We were unable to reach the end user after three attempts and have closed the ticket "
         "at the 72-hour mark. Reply to this email to reopen it.",
     ),
+    ReplyKind.CALLOUT_CONFIRMED: (
+        "Re: AcmeEHR; XQ123; user@example.com",
+        "Thanks: the call-out to the prescriber on Thursday at 10:00 is confirmed.",
+    ),
     ReplyKind.PROGRESS: (
         "Re: AcmeEHR; XQ123; user@example.com",
         "We spoke with the prescriber this morning and are reviewing the documents.",

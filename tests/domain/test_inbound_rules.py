@@ -44,16 +44,21 @@ def test_every_kind_but_progress_and_acknowledgement_is_a_proposal_with_its_move
         ReplyKind.RESOLVED,
         ReplyKind.NOT_OUR_ISSUE,
         ReplyKind.UNREACHABLE,
+        ReplyKind.CALLOUT_CONFIRMED,
     }
     with_vendor = CaseStatus.WITH_VENDOR
+    # Issue 13: a confirmed call-out moves no status; applying it marks the request confirmed.
+    confirmed = PROPOSALS[ReplyKind.CALLOUT_CONFIRMED]
+    assert confirmed.action_for(with_vendor) is None and confirmed.done
     assert PROPOSALS[ReplyKind.RESOLVED].action_for(with_vendor) is Action.RESOLVE
     assert PROPOSALS[ReplyKind.NOT_OUR_ISSUE].action_for(with_vendor) is Action.NOT_VENDOR_ISSUE
     assert PROPOSALS[ReplyKind.UNREACHABLE].action_for(with_vendor) is Action.CLOSE_UNREACHABLE
-    # Needing details while waiting on them moves nothing; while contacting the user, the
-    # case goes back to waiting on the vendor.
+    # Needing details puts a case that is with the vendor in "vendor needs info" (issue 13);
+    # already there, nothing moves.
     needs = PROPOSALS[ReplyKind.NEEDS_INFO]
-    assert needs.action_for(with_vendor) is None
-    assert needs.action_for(CaseStatus.VENDOR_CONTACTING_USER) is Action.WAIT_ON_VENDOR
+    assert needs.action_for(with_vendor) is Action.VENDOR_NEEDS_INFO
+    assert needs.action_for(CaseStatus.VENDOR_CONTACTING_USER) is Action.VENDOR_NEEDS_INFO
+    assert needs.action_for(CaseStatus.VENDOR_NEEDS_INFO) is None
 
 
 def test_uploads_are_capped_per_file_in_all_and_in_number():

@@ -37,6 +37,7 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: None,
+        A.VENDOR_NEEDS_INFO: None,
     },
     S.ACKNOWLEDGED: {
         A.ACKNOWLEDGE: None,
@@ -48,6 +49,7 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: None,
+        A.VENDOR_NEEDS_INFO: None,
     },
     S.WITH_VENDOR: {
         A.ACKNOWLEDGE: None,
@@ -59,6 +61,7 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: S.CLOSED_UNREACHABLE,
+        A.VENDOR_NEEDS_INFO: S.VENDOR_NEEDS_INFO,
     },
     S.VENDOR_CONTACTING_USER: {
         A.ACKNOWLEDGE: None,
@@ -70,6 +73,7 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: S.CLOSED_UNREACHABLE,
+        A.VENDOR_NEEDS_INFO: S.VENDOR_NEEDS_INFO,
     },
     S.ESCALATED: {
         A.ACKNOWLEDGE: S.ACKNOWLEDGED,
@@ -81,6 +85,7 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: None,
+        A.VENDOR_NEEDS_INFO: None,
     },
     S.RETURNED: {
         A.ACKNOWLEDGE: S.ACKNOWLEDGED,
@@ -92,6 +97,20 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: None,
+        A.VENDOR_NEEDS_INFO: None,
+    },
+    # Issue 13: the vendor waits on details from us; sending them hands it back (⏳).
+    S.VENDOR_NEEDS_INFO: {
+        A.ACKNOWLEDGE: None,
+        A.HAND_TO_VENDOR: None,
+        A.WAIT_ON_VENDOR: S.WITH_VENDOR,
+        A.VENDOR_CONTACTING_USER: None,
+        A.ESCALATE_TIER: S.ESCALATED,
+        A.NOT_VENDOR_ISSUE: None,
+        A.RESOLVE: S.RESOLVED,
+        A.REOPEN: None,
+        A.CLOSE_UNREACHABLE: None,
+        A.VENDOR_NEEDS_INFO: None,
     },
     S.RESOLVED: {action: None for action in Action} | {A.REOPEN: S.REOPENED},
     S.CLOSED_UNREACHABLE: {action: None for action in Action} | {A.REOPEN: S.REOPENED},
@@ -105,6 +124,7 @@ EXPECTED: dict[CaseStatus, dict[Action, CaseStatus | None]] = {
         A.RESOLVE: S.RESOLVED,
         A.REOPEN: None,
         A.CLOSE_UNREACHABLE: None,
+        A.VENDOR_NEEDS_INFO: None,
     },
 }
 

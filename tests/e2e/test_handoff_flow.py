@@ -466,6 +466,8 @@ def test_escalating_to_vendor_contacts_cites_their_ticket_and_the_history(
     case_id, channel, _, _ = _send_handoff(mail_bot, fake_slack, smtp)
     mail_bot.sender.command("/escalate", f"ticket ESC-{case_id} IDV-777", user=DANA)
     wait_until(lambda: _vendor_ticket(mail_bot, case_id) == "IDV-777")
+    if action is VendorAction.TECHNICAL:  # issue 13: our engineers (idv's tier 3) assess first
+        _assess(mail_bot, fake_slack, case_id, channel)
     press(mail_bot, action, str(case_id), user=DANA, channel=channel)
     preview = fake_slack.wait_for_post(prefix)[-1]
     press(
@@ -478,6 +480,25 @@ def test_escalating_to_vendor_contacts_cites_their_ticket_and_the_history(
     assert "Your ticket number: IDV-777" in body
     assert "HISTORY" in body and "waiting on vendor" in body and "we sent the hand-off" in body
     assert "pat@clinic.example.com" not in body  # the end user's details stay in the hand-off
+
+
+def _assess(bot, fake_slack, case_id: int, channel: str) -> None:
+    """Our engineers' assessment, through its button and form, by a member of idv's tier 3."""
+    engineer = "U0ENGINEE1"
+    fake_slack.usergroups["S0TIER30001"] = [engineer]
+    press(bot, VendorAction.ASSESSED, str(case_id), user=engineer, channel=channel)
+    view = fake_slack.wait_until(
+        lambda c: c.method == "views.open" and CaseView.ASSESSMENT.value in dumps(c.body),
+        "the assessment form",
+    )[-1].body["view"]
+    found = {"f_assessment": {"value": {"type": "plain_text_input", "value": "Vendor API fault."}}}
+    assert bot.sender.interactive(view_submission(view, found, user=engineer)).status == 200
+    wait_until(lambda: _case(bot, case_id).assessed_at is not None)
+
+
+def _case(bot, case_id: int) -> Case:
+    with Session(bot.services.engine) as session:
+        return session.get(Case, case_id)
 
 
 def _vendor_ticket(bot, case_id):

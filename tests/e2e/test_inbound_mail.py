@@ -134,7 +134,7 @@ def test_a_progress_update_moves_the_progress_clock_and_goes_in_the_history(
 PROPOSALS = {
     "needs_info": (
         "We need more details before we go on. Could you please confirm the sign-up email?",
-        "with_vendor",
+        "vendor_needs_info",
     ),
     "resolved": ("The issue has been resolved: the prescriber verified today.", "resolved"),
     "not_our_issue": (
@@ -187,8 +187,8 @@ def test_each_proposal_applied_by_a_responder_and_refused_to_a_stranger(
     assert InboundAction.APPLY not in str(edited.body)
     if kind == "unreachable":  # Reopen with vendor stays one click away
         assert button(blocks_of(edited), VendorAction.REOPEN)["value"] == str(case_id)
-    if kind == "needs_info":
-        assert thread_posts(fake_slack, root_ts, ":raising_hand: <@U0AGENT01> is getting")
+    if kind == "needs_info":  # the vendor's words are what they asked for (issue 13)
+        assert "confirm the sign-up email" in (case(mail_bot, case_id).needs_info or "")
     # A second Apply changes nothing and says so.
     press(mail_bot, InboundAction.APPLY, apply, user=DANA, channel=channel, ts=ts)
     fake_slack.wait_until(
@@ -612,7 +612,7 @@ def test_the_first_read_of_a_folder_skips_mail_from_before_the_bot_had_it(
     assert "Fresh news." in str(post.body)
 
 
-def test_needs_info_while_the_vendor_contacts_the_user_hands_it_back_to_waiting_on_them(
+def test_needs_info_while_the_vendor_contacts_the_user_waits_on_us(
     mail_bot, fake_slack, smtp, dovecot, clock
 ):
     case_id, channel, root_ts, message_id = send_handoff(mail_bot, fake_slack, smtp)
@@ -623,12 +623,12 @@ def test_needs_info_while_the_vendor_contacts_the_user_hands_it_back_to_waiting_
     _deliver(mail_bot, reply(PROPOSALS["needs_info"][0], in_reply_to=message_id), dovecot, clock)
     [row] = inbound_rows(mail_bot)
     [proposal] = thread_posts(fake_slack, root_ts, ":bulb:")
-    assert "mark as waiting on the vendor" in proposal.body["text"]
+    assert "mark as vendor needs info from us" in proposal.body["text"]
     ts = _item_ts(mail_bot, f"inbound-proposal:{row.id}")
     press(mail_bot, InboundAction.APPLY, str(row.id), channel=channel, ts=ts)
-    wait_until(lambda: case(mail_bot, case_id).status == "with_vendor")
+    wait_until(lambda: case(mail_bot, case_id).status == "vendor_needs_info")
     [applied] = events(mail_bot, case_id, "proposal_applied")
-    assert applied.detail["action"] == "wait_on_vendor"
+    assert applied.detail["action"] == "vendor_needs_info"
 
 
 def test_an_upload_slack_refuses_is_said_in_the_thread_and_its_bytes_go(

@@ -327,7 +327,8 @@ def button_ids(block) -> list[str]:
 def test_before_the_hand_off_the_case_offers_a_preview(status):
     block = build_vendor_buttons(make_case(status=status.value), IDV)
     assert block["block_id"] == VENDOR_ACTIONS_BLOCK_ID
-    assert button_ids(block) == [VendorAction.PREVIEW_HANDOFF]
+    # Issue 13: our engineers may assess the case (idv's engineering tier) before the hand-off.
+    assert button_ids(block) == [VendorAction.PREVIEW_HANDOFF, VendorAction.ASSESSED]
     assert block["elements"][0]["value"] == "42"
 
 
@@ -335,10 +336,13 @@ def test_before_the_hand_off_the_case_offers_a_preview(status):
 def test_with_the_vendor_the_case_offers_escalations_and_not_their_issue(status):
     case = make_case(status=status.value, handed_off_at=NOW)
     block = build_vendor_buttons(case, IDV)
+    # Issue 13: the technical escalation waits for our engineers' assessment (and says so).
     assert button_ids(block) == [
         VendorAction.LEADERSHIP,
-        VendorAction.TECHNICAL,
         VendorAction.NOT_VENDOR_ISSUE,
+        VendorAction.TECHNICAL_WAITS,
+        VendorAction.ASSESSED,
+        VendorAction.REQUEST_CALLOUT,
     ]
     assert {element["value"] for element in block["elements"]} == {"42"}
 
@@ -358,7 +362,10 @@ def test_a_closed_case_never_handed_off_offers_nothing():
 
 def test_a_playbook_without_contacts_offers_no_escalations():
     case = make_case(playbook_id="assister", status="with_vendor", handed_off_at=NOW)
-    assert button_ids(build_vendor_buttons(case, ASSISTER)) == [VendorAction.NOT_VENDOR_ISSUE]
+    assert button_ids(build_vendor_buttons(case, ASSISTER)) == [
+        VendorAction.NOT_VENDOR_ISSUE,
+        VendorAction.REQUEST_CALLOUT,
+    ]
 
 
 def test_a_playbook_without_receiver_email_has_no_vendor_buttons():

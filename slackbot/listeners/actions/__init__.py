@@ -6,6 +6,7 @@ from slack_bolt import App
 
 from slackbot.listeners.actions import (
     case_buttons,
+    case_work_buttons,
     emergency_buttons,
     inbound_buttons,
     reminder_buttons,
@@ -53,3 +54,11 @@ def register(app: App) -> None:
     app.action(InboundAction.VIEW.value)(inbound_buttons.handle_view_button)
     app.action(InboundAction.ATTACH.value)(inbound_buttons.handle_attach_button)
     app.action(InboundAction.DISMISS.value)(inbound_buttons.handle_dismiss_button)
+    app.action(CaseAction.NEEDS_INFO.value)(case_work_buttons.handle_needs_info_button)
+    app.action(CaseAction.EDIT.value)(case_work_buttons.handle_edit_case_button)
+    app.action(CaseAction.ASSIGN.value)(case_work_buttons.handle_assign_select)
+    app.action(VendorAction.TECHNICAL_WAITS.value)(case_work_buttons.handle_technical_waits)
+    app.action(VendorAction.ASSESSED.value)(case_work_buttons.handle_assessed_button)
+    app.action(VendorAction.REQUEST_CALLOUT.value)(case_work_buttons.handle_request_callout_button)
+    app.action(VendorAction.CALLOUT_CONFIRMED.value)(case_work_buttons.handle_callout_confirmed)
+    app.action(VendorAction.SEND_DETAILS.value)(case_work_buttons.handle_send_details_button)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from slackbot.listeners.views import add_update, emergency, inbound_attach, intake, vendor_modals
+from slackbot.listeners.views import (
+    add_update,
+    case_work_views,
+    emergency,
+    inbound_attach,
+    intake,
+    vendor_modals,
+)
 from slackbot.render.ids import CallbackId, CaseView, EmergencyCallback, InboundView
 
 
@@ -17,3 +24,8 @@ def register(app: App) -> None:
     app.view(CaseView.NOT_VENDOR_ISSUE.value)(vendor_modals.handle_not_vendor_submission)
     app.view(EmergencyCallback.PAGE.value)(emergency.handle_emergency_submission)
     app.view(InboundView.ATTACH.value)(inbound_attach.handle_attach_submission)
+    app.view(CaseView.NEEDS_INFO.value)(case_work_views.handle_needs_info_submission)
+    app.view(CaseView.EDIT_CASE.value)(case_work_views.handle_edit_case_submission)
+    app.view(CaseView.ASSESSMENT.value)(case_work_views.handle_assessment_submission)
+    app.view(CaseView.CALLOUT.value)(case_work_views.handle_callout_submission)
+    app.view(CaseView.SEND_DETAILS.value)(case_work_views.handle_send_details_submission)

@@ -15,6 +15,7 @@ from slackbot.domain.clock import ensure_utc
 from slackbot.domain.handoff import CaseFacts, Draft, Purpose, Sender, ThreadRef, compose_handoff
 from slackbot.domain.handoff_followups import (
     compose_contact_escalation,
+    compose_details,
     compose_reopen,
     compose_update_request,
 )
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from slackbot.services import Services
 
 #: Emails that belong to the vendor's ticket thread (follow-ups reply to the newest).
-THREAD_PURPOSES = (Purpose.HANDOFF, Purpose.REOPEN, Purpose.UPDATE_REQUEST)
+THREAD_PURPOSES = (Purpose.HANDOFF, Purpose.REOPEN, Purpose.UPDATE_REQUEST, Purpose.DETAILS)
 
 
 def facts(case: Case, playbook: Playbook) -> CaseFacts:
@@ -98,6 +99,8 @@ def compose(
         return compose_reopen(playbook, case_facts, sender, thread, note or "")
     if purpose is Purpose.UPDATE_REQUEST:
         return compose_update_request(playbook, case_facts, sender, thread, now)
+    if purpose is Purpose.DETAILS:
+        return compose_details(playbook, case_facts, sender, thread, note or "")
     return compose_contact_escalation(
         playbook,
         case_facts,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from slackbot.domain.case_work import technical_wait
+from slackbot.domain.cases import case_key
 from slackbot.domain.handoff import Purpose
 from slackbot.domain.status_machine import Via
 from slackbot.usecases.case_change import Actor, Outcome, Result, guard_case
@@ -52,6 +54,14 @@ def ask_for_draft(
                 raise DraftError(
                     f"{playbook.receiver.name} takes no email in playbook `{playbook.id}`."
                 )
+            if purpose is Purpose.TECHNICAL:  # issue 13: our engineers assess first
+                why = technical_wait(
+                    playbook,
+                    assessed_at=case.assessed_at,
+                    handed_off=case.handed_off_at is not None,
+                )
+                if why is not None:
+                    raise DraftError(f"Not yet for {case_key(case.id)}: {why}.")
             request_draft(
                 session,
                 case_id=case.id,
