@@ -1,4 +1,4 @@
-"""`/escalate overdue`: open cases with an expired service-level clock, oldest first."""
+"""`/escalate overdue`: open cases with an expired clock, blockers first, then oldest first."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from slackbot.usecases.reminder_actions import overdue_items
 
 
 def handle_overdue(ctx: CommandContext) -> Reply:
-    """List what is overdue, oldest first."""
+    """List what is overdue, blockers first."""
     now = ctx.services.clock.now()
     items = [
         (o.case.id, o.case.summary, o.kind, o.expires_at, o.case.owner_id)

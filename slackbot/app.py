@@ -26,7 +26,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 import commands
 from slackbot.domain.errors import UserFacingError
-from slackbot.listeners import actions, events, views
+from slackbot.listeners import actions, events, shortcuts, views
 from slackbot.services import Services
 from slackbot.usecases import inbox, turns
 from slackbot.usecases.notices import tell
@@ -46,6 +46,7 @@ def register_listeners(app: App) -> None:
     actions.register(app)
     views.register(app)
     events.register(app)
+    shortcuts.register(app)
 
 
 class RecordingApp(App):

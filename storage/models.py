@@ -58,6 +58,12 @@ class Case(SQLModel, table=True):
     )
     #: Bumped on every change; writers compare-and-set it so concurrent moves never interleave.
     version: int = 1
+    #: The Slack message the case was made from (issue 13: "Escalate this message"), if any.
+    source_channel: str | None = Field(default=None, max_length=32)
+    source_ts: str | None = Field(default=None, max_length=32)
+    source_link: str | None = Field(default=None, max_length=500)
+    #: The intake's triage outcome: whose problem it is (`slackbot.domain.inquiries.Triage`).
+    triage: str | None = Field(default=None, max_length=16)
 
 
 class CaseEvent(SQLModel, table=True):
@@ -370,3 +376,29 @@ class InboxRequest(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     last_error: str | None = Field(default=None, max_length=2000)
+
+
+class NotifyPreference(SQLModel, table=True):
+    """Whether a person gets DMs about the cases they opened (issue 13; on unless turned off)."""
+
+    __tablename__ = "notify_preference"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    opener_dms: bool = True
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Inquiry(SQLModel, table=True):
+    """A general inquiry resolved on first contact: counted, never a case (no thread, no ticket)."""
+
+    __tablename__ = "inquiry"
+    __table_args__ = (Index("ix_inquiry_logged_at", "logged_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    playbook_id: str = Field(max_length=40)
+    category: str = Field(max_length=40)
+    requester_type: str = Field(max_length=40)
+    topic: str = Field(max_length=200)
+    answer: str | None = Field(default=None, max_length=1000)
+    logged_by: str = Field(max_length=32)
+    logged_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
