@@ -388,6 +388,17 @@ class NotifyPreference(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class OpenerNotice(SQLModel, table=True):
+    """How far the opener's DMs have looked at a case's events: each event is considered once,
+    whether it was told, was the opener's own doing, or came while they had DMs off."""
+
+    __tablename__ = "opener_notice"
+
+    case_id: int = Field(primary_key=True, foreign_key="escalation_case.id")
+    last_event_id: int = 0
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class Inquiry(SQLModel, table=True):
     """A general inquiry resolved on first contact: counted, never a case (no thread, no ticket)."""
 

@@ -73,11 +73,7 @@ def test_the_shortcut_opens_the_prefilled_form_and_the_case_links_the_message(bo
     picked = bot.sender.interactive(
         view_submission(
             picker,
-            {
-                "playbook": {
-                    "value": {"type": "static_select", "selected_option": {"value": "idv"}}
-                }
-            },
+            {"playbook": {"value": {"type": "static_select", "selected_option": {"value": "idv"}}}},
         )
     ).json()
     assert picked["response_action"] == "update"

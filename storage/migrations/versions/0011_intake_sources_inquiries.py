@@ -39,6 +39,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id"),
     )
     op.create_table(
+        "opener_notice",
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("last_event_id", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["escalation_case.id"]),
+        sa.PrimaryKeyConstraint("case_id"),
+    )
+    op.create_table(
         "inquiry",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("playbook_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -58,6 +66,7 @@ def downgrade() -> None:
     with op.batch_alter_table("inquiry", schema=None) as batch_op:
         batch_op.drop_index("ix_inquiry_logged_at")
     op.drop_table("inquiry")
+    op.drop_table("opener_notice")
     op.drop_table("notify_preference")
     with op.batch_alter_table("escalation_case", schema=None) as batch_op:
         batch_op.drop_column("triage")
