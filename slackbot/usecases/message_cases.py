@@ -71,12 +71,18 @@ def case_made_from(services: Services, source: MessageSource) -> Case | None:
         return case_for_source(session, channel_id=source.channel, ts=source.ts)
 
 
-def intake_playbook(services: Services, channel: str) -> Playbook | None:
-    """The playbook that lists `channel` as one of its intake channels (the first one)."""
+def intake_playbook(
+    services: Services, channel: str, *, reaction: str | None = None
+) -> Playbook | None:
+    """The playbook that lists `channel` as one of its intake channels (the first one); with
+    `reaction`, only among playbooks whose intake emoji it is (checked before any channel
+    name is looked up, so other reactions cost nothing)."""
     for playbook in services.playbooks:
-        if playbook.intake_channels and channel in intake_channel_ids(
-            playbook, services.poster.channel_id
-        ):
+        if not playbook.intake_channels:
+            continue
+        if reaction is not None and reaction != playbook.intake_reaction:
+            continue
+        if channel in intake_channel_ids(playbook, services.poster.channel_id):
             return playbook
     return None
 
@@ -86,8 +92,8 @@ def offer_from_reaction(
 ) -> bool:
     """An intake reaction in an intake channel: prompt the reactor (a button opens the form),
     or say which case the message already is. False when the reaction is no intake reaction."""
-    playbook = intake_playbook(services, channel)
-    if playbook is None or reaction != playbook.intake_reaction:
+    playbook = intake_playbook(services, channel, reaction=reaction)
+    if playbook is None:
         return False
     source = MessageSource(channel, ts)
     existing = case_made_from(services, source)
