@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from slackbot.domain.cases import CaseStatus, Priority, parse_case_key
+from slackbot.domain.cases import CaseStatus, parse_case_key
 from slackbot.domain.intake import SUMMARY_LIMIT
 from slackbot.domain.mrkdwn import escape, mention, one_line
 from slackbot.domain.pii import pii_error
@@ -178,11 +178,6 @@ def like_pattern(text: str) -> str:
 def closed_window(kind: str, now: datetime) -> tuple[datetime, datetime]:
     """`/escalate list closed [week|month]`: the last 7 or 30 days up to `now`."""
     return now - timedelta(days=30 if kind == "month" else 7), now
-
-
-def work_order(case: Any) -> tuple[int, Any, int]:
-    """Sort key of a work list: blockers (high priority) first, then oldest first."""
-    return (0 if case.priority == Priority.HIGH.value else 1, case.opened_at, case.id or 0)
 
 
 # --- general inquiries --------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from slackbot.domain.clock import FixedClock
@@ -21,7 +20,6 @@ from slackbot.domain.intake_sources import (
     plain_message_text,
     prefill_from_message,
     validate_inquiry,
-    work_order,
 )
 from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH, load_playbooks
 
@@ -90,23 +88,6 @@ def test_closed_window_is_the_last_7_or_30_days_by_the_clock():
     clock.advance(timedelta(days=1))
     start, end = closed_window("month", clock.now())
     assert end - start == timedelta(days=30) and end == datetime(2026, 11, 19, 17, tzinfo=UTC)
-
-
-@dataclass
-class _Case:
-    id: int
-    priority: str
-    opened_at: datetime
-
-
-def test_work_order_puts_blockers_first_then_the_oldest():
-    at = datetime(2026, 11, 1, tzinfo=UTC)
-    cases = [
-        _Case(1, "normal", at),
-        _Case(2, "high", at + timedelta(days=2)),
-        _Case(3, "high", at + timedelta(days=1)),
-    ]
-    assert [c.id for c in sorted(cases, key=work_order)] == [3, 2, 1]
 
 
 def test_inquiries_are_checked_like_typed_text():

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from slackbot.devtools.signed import block_actions, view_submission
-from storage.models import Case, Inquiry, OutboxItem
+from storage.models import Case, Deadline, Inquiry, OutboxItem
 from tests.support.cases import Seeder
 from tests.support.env import START
 from tests.support.flows import AGENT, DANA, open_idv_case, reaction
@@ -187,3 +187,33 @@ def test_an_inquiry_is_counted_without_a_thread(bot, fake_slack):
     answer = json.loads(bot.sender.command("/escalate", "report week").body)
     fields = [f["text"] for b in answer["blocks"] for f in b.get("fields") or []]
     assert "*General inquiries*\n1 (▲ 1)" in fields
+
+
+def test_overdue_and_app_home_put_blockers_first(bot, fake_slack):
+    with Session(bot.services.engine) as session:
+        seed = Seeder(session)
+        normal = seed.case(START - timedelta(days=5), summary="Older normal", priority="normal")
+        blocker = seed.case(START - timedelta(days=1), summary="Newer blocker")
+        for case, expired in (
+            (normal, START - timedelta(days=4)),
+            (blocker, START - timedelta(hours=2)),
+        ):
+            case.owner_id = "U0AGENT"
+            session.add(case)
+            session.add(
+                Deadline(
+                    case_id=case.id,
+                    kind="progress_update",
+                    due_at=expired,
+                    expires_at=expired,
+                    anchor_at=expired - timedelta(days=1),
+                    updated_at=expired,
+                )
+            )
+        session.commit()
+        ids = normal.id, blocker.id
+    overdue = bot.sender.command("/escalate", "overdue").body
+    assert overdue.index(f"ESC-{ids[1]}") < overdue.index(f"ESC-{ids[0]}")
+    bot.sender.event({"type": "app_home_opened", "user": "U0AGENT", "tab": "home", "channel": "D0"})
+    home = json.dumps(fake_slack.wait_for("views.publish")[-1].body["view"])
+    assert home.index("Newer blocker") < home.index("Older normal")
