@@ -382,6 +382,8 @@ def build_case_show(
         + (f" · vendor ticket {escape(case.vendor_ticket)}" if case.vendor_ticket else ""),
         f"Opened by {mention(case.opened_by)} {slack_date(case.opened_at)}",
     ]
+    if source_line := intake_sources.build_source_line(case):
+        lines.append(source_line)
     if permalink:
         lines.append(f"<{permalink}|Open the thread>")
     if events:

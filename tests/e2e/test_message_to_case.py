@@ -113,6 +113,9 @@ def test_the_shortcut_opens_the_prefilled_form_and_the_case_links_the_message(bo
         opened = session.exec(select(CaseEvent)).first()
         assert opened.detail["source"] == link
 
+    shown = bot.sender.command("/escalate", "show ESC-1").body
+    assert f"Made from <{link}|this message>" in shown
+
     # The same message again: it already is ESC-1, said to the person, no second case.
     bot.sender.interactive(shortcut(TEAM_CHANNEL, ts, QUESTION))
     told = fake_slack.wait_for("chat.postEphemeral", 2)[-1].body
