@@ -246,8 +246,13 @@ def opener_notice(
     head = f"*ESC-{case_id}* · {escape(one_line(summary, 100))}"
     by = f" by {mention(actor)}" if actor.startswith(("U", "W")) else ""
     if kind == "update":
+        if detail.get("inbound_id") is not None:
+            # The vendor's email: its words are in the thread, masked; the DM only says so.
+            return f":incoming_envelope: {head} got a reply by email from the receiving side."
         said = [detail.get(k) for k in ("vendor_status", "note", "vendor_ticket") if detail.get(k)]
-        what = escape(one_line(" · ".join(str(s) for s in said), 300)) if said else "an update"
+        if not said:
+            return f":speech_balloon: {head} got an update{by}."
+        what = escape(one_line(" · ".join(str(s) for s in said), 300))
         return f":speech_balloon: {head} got an update{by}: {what}"
     if not to_status:
         return None

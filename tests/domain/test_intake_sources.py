@@ -131,6 +131,9 @@ def test_the_opener_hears_of_moves_updates_and_closing_but_not_of_their_own_doin
     assert "the last move was undone" in _notice(kind="undo", to_status="open")
     update = _notice(kind="update", detail={"vendor_status": "Calling", "note": "<@U1> at 10"})
     assert "got an update by" in update and "Calling · &lt;@U1&gt; at 10" in update
+    mailed = _notice(kind="update", actor="idv@example.com", detail={"inbound_id": 3, "text": "x"})
+    assert "got a reply by email" in mailed and "x" not in mailed.split("·")[1]
+    assert _notice(kind="update").endswith(f"got an update by <@{DANA}>.")
     assert "by <@" not in _notice(actor="scheduler", to_status="closed_unreachable")
     assert _notice(actor=OPENER) is None
     assert _notice(kind="reply") is None
