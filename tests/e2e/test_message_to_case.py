@@ -178,3 +178,62 @@ def test_the_intake_reaction_prompts_and_its_button_opens_the_form(bot, fake_sla
     assert initial(form, "f_summary") == "Coordinator cannot see the referral list"
     assert initial(form, "f_description") == "Coordinator cannot see the referral list"
     assert json.loads(form["private_metadata"])["source"]["ts"] == ts
+
+
+def _tier3_values(form: dict[str, Any]) -> dict[str, Any]:
+    def text(value):
+        return {"value": {"type": "plain_text_input", "value": value}}
+
+    def choose(value):
+        return {"value": {"type": "static_select", "selected_option": {"value": value}}}
+
+    return {
+        "f_summary": text(initial(form, "f_summary")),
+        "f_internal_ticket": text("TK-77"),
+        "f_category": choose("access"),
+        "f_tier": choose("1"),
+        "f_requester_type": choose("Coordinator"),
+        "f_channel_in": choose("Team chat"),
+        "f_description": text(initial(form, "f_description")),
+        "f_occurred_at": {"value": {"type": "datetimepicker", "selected_date_time": 1763400000}},
+        "f_triage": {"value": {"type": "radio_buttons", "selected_option": {"value": "ours"}}},
+    }
+
+
+def test_a_thread_reply_escalated_by_reaction_is_answered_in_its_thread_once(bot, fake_slack):
+    fake_slack.channel_ids["#portal-coordinators"] = COORDINATORS
+    parent = keep_message(fake_slack, COORDINATORS, "How are you all tracking referrals?")
+    ts = fake_slack.next_ts()
+    with fake_slack.lock:
+        fake_slack.messages[COORDINATORS].append(
+            {"type": "message", "ts": ts, "thread_ts": parent, "text": "Referral list is empty"}
+        )
+    bot.sender.event(reaction("ticket", COORDINATORS, ts, user=AGENT))
+    prompt = fake_slack.wait_for("chat.postEphemeral")[0].body
+    blocks = json.loads(prompt["blocks"]) if isinstance(prompt["blocks"], str) else prompt["blocks"]
+    value = blocks[1]["elements"][0]["value"]
+    bot.sender.interactive(block_actions("escalate_from_reaction", value, channel=COORDINATORS))
+    form = fake_slack.wait_for("views.open")[0].body["view"]
+    assert initial(form, "f_description") == "Referral list is empty"
+    assert bot.sender.interactive(view_submission(form, _tier3_values(form))).status == 200
+
+    reply = fake_slack.wait_until(
+        lambda c: c.method == "chat.postMessage" and c.body.get("channel") == COORDINATORS,
+        "the reply under the original message",
+        10,
+    )[0]
+    assert reply.body["thread_ts"] == parent  # in the message's own thread
+    with Session(bot.services.engine) as session:
+        case = session.exec(select(Case)).one()
+        assert (case.playbook_id, case.source_ts, case.triage) == ("tier3", ts, "ours")
+        assert "channel_in" in case.fields and "triage" not in case.fields
+
+    # 🎫 again, by someone else: the message already is a case; no second prompt, no form.
+    bot.sender.event(reaction("ticket", COORDINATORS, ts, user=COORDINATOR))
+    told = fake_slack.wait_for("chat.postEphemeral", 3)[-1].body
+    assert told["user"] == COORDINATOR and "already *ESC-1*" in told["text"]
+    bot.services.outbox.deliver_due()
+    replies = [
+        c for c in fake_slack.calls_to("chat.postMessage") if c.body.get("channel") == COORDINATORS
+    ]
+    assert len(replies) == 1
