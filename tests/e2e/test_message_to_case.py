@@ -9,12 +9,14 @@ reactor gets a prompt whose button does.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
 
 from slackbot.devtools.signed import block_actions, view_submission
 from slackbot.devtools.slack_api import TEAM_ID
+from slackbot.render.ids import IntakeShortcut
 from storage.models import Case, CaseEvent
 from tests.support.flows import reaction
 from tests.support.forms import idv_values
@@ -237,3 +239,11 @@ def test_a_thread_reply_escalated_by_reaction_is_answered_in_its_thread_once(bot
         c for c in fake_slack.calls_to("chat.postMessage") if c.body.get("channel") == COORDINATORS
     ]
     assert len(replies) == 1
+
+
+def test_the_manifest_declares_the_message_shortcut_the_bot_listens_for():
+    manifest = (Path(__file__).resolve().parents[2] / "manifest.yml").read_text()
+    shortcuts = manifest.split("  shortcuts:\n", 1)[1].split("\noauth_config:", 1)[0]
+    assert "type: message" in shortcuts
+    assert f"callback_id: {IntakeShortcut.ESCALATE_MESSAGE.value}" in shortcuts
+    assert "name: Escalate this message" in shortcuts
