@@ -26,6 +26,8 @@ class Case(SQLModel, table=True):
         UniqueConstraint("channel_id", "root_ts", name="uq_case_root_message"),
         Index("ix_case_status_opened", "status", "opened_at"),
         Index("ix_case_opened_by", "opened_by", "opened_at"),
+        #: One message makes one case (issue 13); cases from /escalate have no source (NULLs).
+        UniqueConstraint("source_channel", "source_ts", name="uq_case_source_message"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -31,6 +31,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("triage", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
         )
+        batch_op.create_unique_constraint("uq_case_source_message", ["source_channel", "source_ts"])
     op.create_table(
         "notify_preference",
         sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -69,6 +70,7 @@ def downgrade() -> None:
     op.drop_table("opener_notice")
     op.drop_table("notify_preference")
     with op.batch_alter_table("escalation_case", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_case_source_message", type_="unique")
         batch_op.drop_column("triage")
         batch_op.drop_column("source_link")
         batch_op.drop_column("source_ts")
