@@ -11,8 +11,9 @@ from slackbot.domain.cases import CaseStatus, Priority, case_key
 from slackbot.domain.handoff import Purpose
 from slackbot.domain.intake import ESCALATION_DEFINITION, SUMMARY_LIMIT
 from slackbot.domain.intake_sources import MessageSource, Prefill, Triage
-from slackbot.domain.mrkdwn import escape, mention, one_line
+from slackbot.domain.mrkdwn import cut, escape, mention, one_line
 from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Playbooks
+from slackbot.domain.slack_limits import SECTION_TEXT
 from slackbot.render import intake_sources
 from slackbot.render.case_blocks import build_case_buttons
 from slackbot.render.elements import field_element, slack_date
@@ -315,7 +316,10 @@ def build_case_details(case: Case, playbook: Playbook) -> tuple[str, list[dict[s
     ]
     text = f"Details of {case_key(case.id)}"
     blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": cut("\n".join(lines), SECTION_TEXT)},
+        },
         {
             "type": "context",
             "elements": [{"type": "mrkdwn", "text": "*Next steps:* " + " ".join(steps)}],
@@ -333,6 +337,16 @@ def build_opened_confirmation(case: Case, permalink: str | None) -> str:
     """The ephemeral note to the agent once the case's thread exists."""
     where = f"<{permalink}|its thread>" if permalink else "its thread in the playbook's channel"
     return f":white_check_mark: Opened *{case_key(case.id)}*: follow {where}."
+
+
+def build_invite_needed(case: Case, channel: str, bot_name: str) -> str:
+    """The ephemeral note to the opener when the playbook's private channel has not invited
+    the bot: the case is kept and posted as soon as someone invites it."""
+    return (
+        f":lock: *{case_key(case.id)}* is saved, but the bot is not in {escape(channel)}, a "
+        f"private channel, so its thread is not posted yet. Ask a member of {escape(channel)} "
+        f"to type `/invite @{escape(bot_name)}` there: the thread appears within a minute."
+    )
 
 
 # --- /escalate help, list, show --------------------------------------------------------------
