@@ -138,7 +138,7 @@ def test_find_and_list_closed_return_the_right_cases_to_who_may_see_them(bot, fa
     assert "No case matches" in stranger and "3 more match" in stranger
 
     # Lists put blockers first: the high-priority case before the older normal one.
-    listed = bot.sender.command("/escalate", "list all").body
+    listed = bot.sender.command("/escalate", "list all", **as_opener).body
     assert listed.index(f"ESC-{ids['open']}*") < listed.index(f"ESC-{ids['normal']}*")
 
 
@@ -212,7 +212,7 @@ def test_overdue_and_app_home_put_blockers_first(bot, fake_slack):
             )
         session.commit()
         ids = normal.id, blocker.id
-    overdue = bot.sender.command("/escalate", "overdue").body
+    overdue = bot.sender.command("/escalate", "overdue", user="U0AGENT").body
     assert overdue.index(f"ESC-{ids[1]}") < overdue.index(f"ESC-{ids[0]}")
     bot.sender.event({"type": "app_home_opened", "user": "U0AGENT", "tab": "home", "channel": "D0"})
     home = json.dumps(fake_slack.wait_for("views.publish")[-1].body["view"])

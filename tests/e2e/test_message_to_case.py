@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from slackbot.devtools.signed import block_actions, view_submission
 from slackbot.devtools.slack_api import TEAM_ID
+from slackbot.devtools.slack_rules import trigger_id
 from slackbot.render.ids import IntakeShortcut
 from storage.models import Case, CaseEvent
 from tests.support.flows import reaction
@@ -37,7 +38,7 @@ def shortcut(channel: str, ts: str, text: str, *, user: str = AGENT) -> dict[str
     return {
         "type": "message_action",
         "callback_id": "escalate_message",
-        "trigger_id": "1337.45.abcdef",
+        "trigger_id": trigger_id(),
         "team": {"id": TEAM_ID, "domain": "example"},
         "user": {"id": user, "username": "agent", "team_id": TEAM_ID},
         "channel": {"id": channel, "name": "team"},
@@ -171,6 +172,12 @@ def test_the_intake_reaction_prompts_and_its_button_opens_the_form(bot, fake_sla
     assert button["action_id"] == "escalate_from_reaction"
     assert len(fake_slack.calls_to("chat.postEphemeral")) == 1
 
+    # Reading the message back needs the bot in the channel: until then, the person is told.
+    press = block_actions("escalate_from_reaction", button["value"], channel=COORDINATORS)
+    bot.sender.interactive(press)
+    told = fake_slack.wait_for("chat.postEphemeral", 2)[-1].body["text"]
+    assert "invite me to the channel" in told and fake_slack.calls_to("views.open") == []
+    fake_slack.invite(COORDINATORS)
     bot.sender.interactive(
         block_actions("escalate_from_reaction", button["value"], channel=COORDINATORS)
     )
@@ -204,6 +211,7 @@ def _tier3_values(form: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_thread_reply_escalated_by_reaction_is_answered_in_its_thread_once(bot, fake_slack):
     fake_slack.channel_ids["#portal-coordinators"] = COORDINATORS
+    fake_slack.invite(COORDINATORS)
     parent = keep_message(fake_slack, COORDINATORS, "How are you all tracking referrals?")
     ts = fake_slack.next_ts()
     with fake_slack.lock:
