@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from commands import find
 from commands.subcommands import CommandContext, Reply, dispatch
 from slackbot.domain.cases import parse_case_key
 from slackbot.render import blocks, case_blocks
@@ -53,7 +54,10 @@ def handle_escalate(ack: Ack, body: dict[str, Any], client: WebClient, context: 
 
 
 def handle_list(ctx: CommandContext) -> Reply:
-    """`/escalate list [all]`: your open cases, or everyone's that you may see."""
+    """`/escalate list [all]`: your open cases, or everyone's that you may see, blockers first;
+    `/escalate list closed [week|month]`: the cases closed lately that you may see."""
+    if ctx.args and ctx.args[0].lower() == "closed":
+        return find.handle_list_closed(ctx)
     everyone = bool(ctx.args) and ctx.args[0].lower() == "all"
     if not everyone:
         found = cases.cases_open_for(ctx.services, ctx.user_id)

@@ -1,5 +1,5 @@
-"""`/escalate overdue`: open cases with an expired service-level clock, oldest first; only those
-the asker may see (`cases.may_see`), with a count of the others."""
+"""`/escalate overdue`: open cases with an expired service-level clock, blockers first, then
+oldest first; only those the asker may see (`cases.may_see`), with a count of the others."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from slackbot.usecases.reminder_actions import overdue_items
 
 
 def handle_overdue(ctx: CommandContext) -> Reply:
-    """List what is overdue, oldest first, of the cases the asker may see."""
+    """List what is overdue, blockers first, of the cases the asker may see."""
     services, now = ctx.services, ctx.services.clock.now()
     found = overdue_items(services, now)
     seen: dict[int, bool] = {}

@@ -27,7 +27,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 import commands
 from slackbot.domain.errors import UserFacingError
-from slackbot.listeners import actions, events, shape, views
+from slackbot.listeners import actions, events, shape, shortcuts, views
 from slackbot.logs import bolt_logger
 from slackbot.services import Services
 from slackbot.usecases import inbox, turns
@@ -48,6 +48,7 @@ def register_listeners(app: App) -> None:
     actions.register(app)
     views.register(app)
     events.register(app)
+    shortcuts.register(app)
 
 
 class RecordingApp(App):

@@ -18,7 +18,19 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.engine import Engine
 
-from commands import assign, contacts, escalate, move, overdue, report, stats, ticket
+from commands import (
+    assign,
+    contacts,
+    escalate,
+    find,
+    inquiry,
+    move,
+    notify,
+    overdue,
+    report,
+    stats,
+    ticket,
+)
 from commands.subcommands import Subcommand, handle_help
 from slackbot.config import Settings
 from slackbot.domain.clock import Clock, SystemClock
@@ -39,7 +51,9 @@ from slackbot.usecases import (
     deadlines,
     emergency,
     inbound_poll,
+    message_cases,
     move_case,
+    opener_notices,
     paging,
     report_delivery,
     retention,
@@ -104,7 +118,11 @@ def build_services(
     )
     _register_outbox_handlers(services)
     services.case_hooks.extend(
-        [partial(deadlines.sync_on_change, services), paging.resolve_pages_when_closed]
+        [
+            partial(deadlines.sync_on_change, services),
+            paging.resolve_pages_when_closed,
+            opener_notices.notify_opener,
+        ]
     )
     services.tick_jobs.update(_tick_jobs(settings))
     services.cron_jobs.update(_cron_jobs(services))
@@ -154,6 +172,8 @@ def _register_outbox_handlers(services: Services) -> None:
         on_failed=inbound.upload_failed,
     )
 
+    outbox.register(OutboxKind.SLACK_SOURCE_REPLY, message_cases.SourceReplies(services).perform)
+
     pages = paging.PagingDelivery(services)
     outbox.register(OutboxKind.PAGERDUTY, pages.perform, on_done=pages.done, on_failed=pages.failed)
 
@@ -191,7 +211,12 @@ def _purge(services: Services, *, days: int) -> int:
 #: `/escalate <word>`: every subcommand, in the order the help text lists them.
 SUBCOMMANDS = (
     Subcommand("help", "/escalate help", "this text", handle_help),
-    Subcommand("list", "/escalate list [all]", "open cases", escalate.handle_list),
+    Subcommand(
+        "list",
+        "/escalate list [all | closed [week|month]]",
+        "open cases, blockers first; or those closed lately",
+        escalate.handle_list,
+    ),
     Subcommand("show", "/escalate show ESC-42", "one case", escalate.handle_show),
     Subcommand(
         "stats",
@@ -211,7 +236,23 @@ SUBCOMMANDS = (
     ),
     Subcommand("move", move.MOVE_USAGE, "move a case (same as its reactions)", move.handle_move),
     Subcommand(
-        "overdue", "/escalate overdue", "what is overdue, oldest first", overdue.handle_overdue
+        "overdue",
+        "/escalate overdue",
+        "what is overdue, blockers first, then oldest",
+        overdue.handle_overdue,
+    ),
+    Subcommand("find", find.FIND_USAGE, "find cases, open or closed", find.handle_find),
+    Subcommand(
+        "inquiry",
+        inquiry.INQUIRY_USAGE,
+        "log a question answered on first contact (no case)",
+        inquiry.handle_inquiry,
+    ),
+    Subcommand(
+        "notify",
+        notify.NOTIFY_USAGE,
+        "DMs when a case you opened changes",
+        notify.handle_notify,
     ),
     Subcommand(
         "assign", assign.ASSIGN_USAGE, "make someone the case's owner", assign.handle_assign

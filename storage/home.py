@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from slackbot.domain.cases import CaseStatus
 from storage.models import Case, Deadline
+from storage.repositories import blockers_first
 
 CLOSED = (CaseStatus.RESOLVED.value, CaseStatus.CLOSED_UNREACHABLE.value)
 #: A person's case waits on them (not on the vendor or another team) in these statuses.
@@ -32,11 +33,11 @@ def count_open_cases(session: Session, *, user_id: str) -> int:
 
 
 def open_cases_page(session: Session, *, user_id: str, offset: int, limit: int) -> Sequence[Case]:
-    """One page of the open cases `user_id` opened or owns, oldest first."""
+    """One page of the open cases `user_id` opened or owns, blockers first, then oldest."""
     statement = (
         select(Case)
         .where(Case.status.not_in(CLOSED), _theirs(user_id))
-        .order_by(Case.opened_at, Case.id)
+        .order_by(blockers_first(), Case.opened_at, Case.id)
         .offset(offset)
         .limit(limit)
     )
@@ -44,11 +45,11 @@ def open_cases_page(session: Session, *, user_id: str, offset: int, limit: int) 
 
 
 def cases_waiting_on(session: Session, *, user_id: str, limit: int) -> Sequence[Case]:
-    """Open cases `user_id` owns whose next step is theirs, oldest first."""
+    """Open cases `user_id` owns whose next step is theirs, blockers first, then oldest."""
     statement = (
         select(Case)
         .where(Case.owner_id == user_id, Case.status.in_(ON_US))
-        .order_by(Case.updated_at, Case.id)
+        .order_by(blockers_first(), Case.updated_at, Case.id)
         .limit(limit)
     )
     return session.exec(statement).all()

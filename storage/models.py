@@ -26,6 +26,8 @@ class Case(SQLModel, table=True):
         UniqueConstraint("channel_id", "root_ts", name="uq_case_root_message"),
         Index("ix_case_status_opened", "status", "opened_at"),
         Index("ix_case_opened_by", "opened_by", "opened_at"),
+        #: One message makes one case (issue 13); cases from /escalate have no source (NULLs).
+        UniqueConstraint("source_channel", "source_ts", name="uq_case_source_message"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -82,6 +84,12 @@ class Case(SQLModel, table=True):
     callout_confirmed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    #: The Slack message the case was made from (issue 13: "Escalate this message"), if any.
+    source_channel: str | None = Field(default=None, max_length=32)
+    source_ts: str | None = Field(default=None, max_length=32)
+    source_link: str | None = Field(default=None, max_length=500)
+    #: The intake's triage outcome: whose problem it is (`slackbot.domain.inquiries.Triage`).
+    triage: str | None = Field(default=None, max_length=16)
 
 
 class CaseEvent(SQLModel, table=True):
@@ -394,3 +402,40 @@ class InboxRequest(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     last_error: str | None = Field(default=None, max_length=2000)
+
+
+class NotifyPreference(SQLModel, table=True):
+    """Whether a person gets DMs about the cases they opened (issue 13; on unless turned off)."""
+
+    __tablename__ = "notify_preference"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    opener_dms: bool = True
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class OpenerNotice(SQLModel, table=True):
+    """How far the opener's DMs have looked at a case's events: each event is considered once,
+    whether it was told, was the opener's own doing, or came while they had DMs off."""
+
+    __tablename__ = "opener_notice"
+
+    case_id: int = Field(primary_key=True, foreign_key="escalation_case.id")
+    last_event_id: int = 0
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Inquiry(SQLModel, table=True):
+    """A general inquiry resolved on first contact: counted, never a case (no thread, no ticket)."""
+
+    __tablename__ = "inquiry"
+    __table_args__ = (Index("ix_inquiry_logged_at", "logged_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    playbook_id: str = Field(max_length=40)
+    category: str = Field(max_length=40)
+    requester_type: str = Field(max_length=40)
+    topic: str = Field(max_length=200)
+    answer: str | None = Field(default=None, max_length=1000)
+    logged_by: str = Field(max_length=32)
+    logged_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -53,7 +53,7 @@ from slackbot.domain.reporting import (
     percentile_rank,
     seconds,
 )
-from storage.models import Case, CaseEvent, Page
+from storage.models import Case, CaseEvent, Inquiry, Page
 
 STATUS_CHANGED = "status_changed"
 UPDATE = "update"
@@ -330,7 +330,7 @@ def pages_sent(
     return _count_by(session, inner)
 
 
-# --- figures the store does not record yet: hooks that answer "none" --------------------------
+# --- figures the store does not record yet: hooks that answer "none" (inquiries now do) -------
 
 
 def resolutions_needing_action(
@@ -350,8 +350,15 @@ def satisfaction_ratings(
 def general_inquiries(
     session: Session, start: datetime, end: datetime, playbook_id: Scope = None
 ) -> dict[str, int]:
-    """General inquiries by "playbook/category": none, only escalations are recorded today."""
-    return {}
+    """General inquiries logged in [start, end) (`/escalate inquiry`), by "playbook/category"."""
+    statement = (
+        select(Inquiry.playbook_id, Inquiry.category, func.count())
+        .where(Inquiry.logged_at >= start, Inquiry.logged_at < end)
+        .group_by(Inquiry.playbook_id, Inquiry.category)
+    )
+    if playbook_id is not None:
+        statement = statement.where(Inquiry.playbook_id == playbook_id)
+    return {f"{pb}/{category}": count for pb, category, count in session.execute(statement)}
 
 
 # --- weekly series for the chart --------------------------------------------------------------

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import case as when
+from sqlalchemy import func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from slackbot.domain.cases import CaseStatus
+from slackbot.domain.cases import CaseStatus, Priority
 from slackbot.domain.vocabulary import SENDABLE, DraftState
 from storage.models import Case, CaseEvent, CaseMessage, EmailDraft, OutboxItem
 
@@ -35,11 +37,14 @@ def case_for_message(session: Session, *, channel_id: str, ts: str) -> Case | No
 
 
 def open_cases(session: Session, *, user_id: str | None = None, limit: int = 50) -> Sequence[Case]:
-    """Open cases, oldest first; only those `user_id` opened or owns when given."""
+    """Open cases, blockers first, then oldest first; only those `user_id` opened or owns
+    when given."""
     statement = select(Case).where(Case.status.not_in(CLOSED))
     if user_id is not None:
         statement = statement.where(or_(Case.opened_by == user_id, Case.owner_id == user_id))
-    return session.exec(statement.order_by(Case.opened_at, Case.id).limit(limit)).all()
+    return session.exec(
+        statement.order_by(blockers_first(), Case.opened_at, Case.id).limit(limit)
+    ).all()
 
 
 def case_events(session: Session, *, case_id: int) -> Sequence[CaseEvent]:
@@ -117,3 +122,44 @@ def supersede_drafts(session: Session, *, case_id: int, purpose: str) -> Sequenc
 def outbox_item_by_key(session: Session, *, dedup_key: str) -> OutboxItem | None:
     """The outbox item recorded under `dedup_key`, if any."""
     return session.exec(select(OutboxItem).where(OutboxItem.dedup_key == dedup_key)).first()
+
+
+def blockers_first():
+    """An ORDER BY term that puts high-priority cases (blockers, worked first) first."""
+    return when((Case.priority == Priority.HIGH.value, 0), else_=1)
+
+
+def case_for_source(session: Session, *, channel_id: str, ts: str) -> Case | None:
+    """The case made from this Slack message, if one was."""
+    return session.exec(
+        select(Case).where(Case.source_channel == channel_id, Case.source_ts == ts)
+    ).first()
+
+
+def find_cases(
+    session: Session, *, pattern: str, case_id: int | None, limit: int = 200
+) -> Sequence[Case]:
+    """Cases whose id is `case_id` or whose summary, our ticket or the vendor's ticket number
+    contains `pattern` (a LIKE pattern, lower-case, `\\` escaping), newest first. Contact
+    details (the intake fields) are never searched."""
+    terms = [
+        func.lower(Case.summary).like(pattern, escape="\\"),
+        func.lower(Case.internal_ticket).like(pattern, escape="\\"),
+        func.lower(Case.vendor_ticket).like(pattern, escape="\\"),
+    ]
+    if case_id is not None:
+        terms.append(Case.id == case_id)
+    statement = select(Case).where(or_(*terms)).order_by(Case.opened_at.desc(), Case.id.desc())
+    return session.exec(statement.limit(limit)).all()
+
+
+def closed_between(
+    session: Session, *, start: datetime, end: datetime, limit: int = 200
+) -> Sequence[Case]:
+    """Cases closed (and still closed) in [start, end], most recently closed first."""
+    statement = (
+        select(Case)
+        .where(Case.status.in_(CLOSED), Case.closed_at >= start, Case.closed_at <= end)
+        .order_by(Case.closed_at.desc(), Case.id.desc())
+    )
+    return session.exec(statement.limit(limit)).all()

@@ -164,6 +164,11 @@ class Playbook(Strict):
     reactions: dict[str, str] = Field(default_factory=dict)
     #: How to read the receiver's replies; without it every reply is a progress update.
     inbound: InboundPatterns | None = None
+    #: Team channels whose messages may become cases with `intake_reaction` (issue 13), as
+    #: `#name` or channel id; "Escalate this message" works in any channel.
+    intake_channels: tuple[str, ...] = ()
+    #: The emoji that offers to escalate a message in an intake channel.
+    intake_reaction: str = "ticket"
 
     @field_validator("id")
     @classmethod

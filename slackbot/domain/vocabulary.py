@@ -25,6 +25,8 @@ class OutboxKind(StrEnum):
     SLACK_UPLOAD = "slack.upload"
     #: A message with blocks outside case threads, or an edit of one (issue 14).
     SLACK_NOTICE = "slack.notice"
+    #: The reply under a message a case was made from, pointing to the case (issue 13).
+    SLACK_SOURCE_REPLY = "slack.source_reply"
 
 
 class OutboxState(StrEnum):

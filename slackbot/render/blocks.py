@@ -10,10 +10,12 @@ from typing import Any
 from slackbot.domain.cases import CaseStatus, Priority, case_key
 from slackbot.domain.handoff import Purpose
 from slackbot.domain.intake import ESCALATION_DEFINITION, SUMMARY_LIMIT
+from slackbot.domain.intake_sources import MessageSource, Prefill, Triage
 from slackbot.domain.mrkdwn import cut, escape, mention, one_line
 from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Playbooks
 from slackbot.domain.slack_limits import SECTION_TEXT
 from slackbot.domain.vocabulary import EventKind
+from slackbot.render import intake_sources
 from slackbot.render.case_blocks import build_case_buttons
 from slackbot.render.case_work_blocks import build_manage_row, build_work_context
 from slackbot.render.elements import field_element, slack_date
@@ -27,12 +29,16 @@ from storage.models import Case, CaseEvent
 # --- /escalate modals ------------------------------------------------------------------------
 
 
-def build_playbook_picker(playbooks: Playbooks, *, origin_channel: str) -> dict[str, Any]:
-    """First step of `/escalate` when no playbook was named: choose the escalation path."""
+def build_playbook_picker(
+    playbooks: Playbooks, *, origin_channel: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """First step of `/escalate` when no playbook was named: choose the escalation path
+    (`extra` rides along in the metadata: the message a case is being made from)."""
+    metadata = json.dumps({"channel": origin_channel, **(extra or {})}, ensure_ascii=False)
     return {
         "type": "modal",
         "callback_id": CallbackId.PICK_PLAYBOOK,
-        "private_metadata": json.dumps({"channel": origin_channel}),
+        "private_metadata": metadata,
         "title": _plain("Escalate a case", 24),
         "submit": _plain("Next", 24),
         "close": _plain("Cancel", 24),
@@ -117,8 +123,15 @@ def _common_inputs(playbook: Playbook) -> list[dict[str, Any]]:
     ]
 
 
-def build_intake_modal(playbook: Playbook, *, origin_channel: str) -> dict[str, Any]:
-    """The intake form: common fields, then exactly what this playbook's receiver requires."""
+def build_intake_modal(
+    playbook: Playbook,
+    *,
+    origin_channel: str,
+    prefill: Prefill | None = None,
+    source: MessageSource | None = None,
+) -> dict[str, Any]:
+    """The intake form: common fields, then exactly what this playbook's receiver requires;
+    prefilled (and linked back) when it is made from a message."""
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -128,8 +141,13 @@ def build_intake_modal(playbook: Playbook, *, origin_channel: str) -> dict[str, 
             },
         },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": ESCALATION_DEFINITION}]},
+        intake_sources.build_inquiry_hint(),
         *_common_inputs(playbook),
+        intake_sources.build_triage_input(),
     ]
+    if source is not None:
+        notes = prefill.notes if prefill else ()
+        blocks.insert(1, intake_sources.build_source_context(source, notes))
     for spec in playbook.fields:
         blocks.append(
             _input(
@@ -140,10 +158,15 @@ def build_intake_modal(playbook: Playbook, *, origin_channel: str) -> dict[str, 
                 hint=spec.help,
             )
         )
+    if prefill is not None:
+        intake_sources.apply_prefill(blocks, prefill)
+    metadata: dict[str, Any] = {"playbook": playbook.id, "channel": origin_channel}
+    if source is not None:
+        metadata["source"] = source.as_metadata()
     return {
         "type": "modal",
         "callback_id": CallbackId.INTAKE,
-        "private_metadata": json.dumps({"playbook": playbook.id, "channel": origin_channel}),
+        "private_metadata": json.dumps(metadata),
         "title": _plain("Escalate a case", 24),
         "submit": _plain("Open case", 24),
         "close": _plain("Cancel", 24),
@@ -290,6 +313,10 @@ def build_case_details(case: Case, playbook: Playbook) -> tuple[str, list[dict[s
             f"_Contact details ({escape(', '.join(withheld))}) are on file and go only to "
             f"{escape(playbook.receiver.name)}._"
         )
+    if case.triage:
+        lines.append(f"*Triage:* {escape(Triage(case.triage).label)}")
+    if source_line := intake_sources.build_source_line(case):
+        lines.append(source_line)
     steps = [
         "React :eyes: to take it, :hourglass_flowing_sand: once it waits on the receiving side, "
         ":white_check_mark: when resolved.",
@@ -340,7 +367,8 @@ def build_help(playbooks: Playbooks, extra: Iterable[tuple[str, str]] = ()) -> s
         "• `/escalate` — choose an escalation path and fill its form",
         "• `/escalate <path>` — go straight to a path: "
         + ", ".join(f"`{pb.id}`" for pb in playbooks),
-        "• `/escalate list` — your open cases; `/escalate list all` — every open case",
+        "• `/escalate list` — your open cases, blockers first; `/escalate list all` — every "
+        "open case; `/escalate list closed [week|month]` — cases closed lately",
         "• `/escalate show ESC-42` — one case and its history",
     ]
     lines.extend(f"• `{usage}` — {what}" for usage, what in extra)
@@ -376,6 +404,8 @@ def build_case_show(
         + (f" · vendor ticket {escape(case.vendor_ticket)}" if case.vendor_ticket else ""),
         f"Opened by {mention(case.opened_by)} {slack_date(case.opened_at)}",
     ]
+    if source_line := intake_sources.build_source_line(case):
+        lines.append(source_line)
     if permalink:
         lines.append(f"<{permalink}|Open the thread>")
     if events:

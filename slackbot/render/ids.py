@@ -136,3 +136,15 @@ class InboundView(StrEnum):
     """Callback ids of the inbound-mail modals."""
 
     ATTACH = "inbound_attach_case"
+
+
+class IntakeShortcut(StrEnum):
+    """Cases from any message and general inquiries (issue 13)."""
+
+    #: The message shortcut "Escalate this message" (manifest.yml's callback_id).
+    ESCALATE_MESSAGE = "escalate_message"
+    #: The button on the prompt an intake reaction gets (value: the message's channel and ts).
+    FROM_REACTION = "escalate_from_reaction"
+    #: `/escalate inquiry`: its playbook picker and its form.
+    PICK_INQUIRY = "inquiry_pick_playbook"
+    INQUIRY = "inquiry_log"

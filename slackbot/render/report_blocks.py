@@ -24,6 +24,7 @@ HEADLINE = (
     "time_to_resolution_p90",
     "sla_misses",
     "pages_sent",
+    "general_inquiries",
 )
 #: Teams shown by name in the summary; the rest are in the CSV.
 TOP_TEAMS = 8

@@ -8,9 +8,10 @@ from typing import Any
 from slackbot.domain.cases import CaseStatus, derive_priority
 from slackbot.domain.handoff import Purpose
 from slackbot.domain.intake import playbook_values
+from slackbot.domain.intake_sources import MessageSource, Triage
 from slackbot.domain.playbooks import Playbook
 from slackbot.services import Services
-from slackbot.usecases import deadlines, drafts, slack_posts
+from slackbot.usecases import deadlines, drafts, message_cases, slack_posts
 from storage.db import write_session
 from storage.models import Case, CaseEvent
 
@@ -30,8 +31,11 @@ def open_case(
     values: dict[str, Any],
     requester: Requester,
     kick: bool = True,
+    source: MessageSource | None = None,
+    triage: Triage | None = None,
 ) -> Case:
-    """Store the case and its first event; queue root message, details reply and confirmation."""
+    """Store the case and its first event; queue root message, details reply and confirmation
+    (and, for a case made from a message, the reply under that message)."""
     now = services.clock.now()
     with write_session(services.engine) as session:
         case = Case(
@@ -47,7 +51,11 @@ def open_case(
             opened_by=requester.user_id,
             opened_at=now,
             updated_at=now,
+            triage=triage.value if triage else None,
         )
+        if source is not None:
+            case.source_channel, case.source_ts = source.channel, source.ts
+            case.source_link = source.link
         session.add(case)
         session.flush()
         session.add(
@@ -58,10 +66,18 @@ def open_case(
                 kind="opened",
                 via="modal",
                 to_status=CaseStatus.OPEN.value,
-                detail={"playbook": playbook.id, "tier": case.tier, "priority": case.priority},
+                detail={
+                    "playbook": playbook.id,
+                    "tier": case.tier,
+                    "priority": case.priority,
+                    **({"triage": case.triage} if case.triage else {}),
+                    **({"source": case.source_link or "message"} if source else {}),
+                },
             )
         )
         queue_case_thread(session, case=case, requester=requester, now=now)
+        if source is not None:
+            message_cases.reply_under_source(session, case=case, source=source, now=now)
         if drafts.wants_handoff(playbook):
             # The hand-off email is drafted at once and shown in the thread for a check.
             drafts.request_draft(

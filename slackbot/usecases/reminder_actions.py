@@ -26,7 +26,7 @@ from slackbot.usecases.drafts import request_draft
 from slackbot.usecases.events import record_event
 from storage.db import write_session
 from storage.models import Case, Deadline
-from storage.repositories import get_case
+from storage.repositories import blockers_first, get_case
 
 
 class ReminderError(UserFacingError):
@@ -98,13 +98,13 @@ def snooze(
 
 
 def overdue(session: Session, now: datetime, *, limit: int = 50) -> list[Overdue]:
-    """Expired clocks of open cases, oldest first."""
+    """Expired clocks of open cases: blockers first, then oldest first."""
     statement = (
         select(Deadline, Case)
         .join(Case, Case.id == Deadline.case_id)
         .where(Deadline.state != DeadlineState.CLEARED, Deadline.expires_at <= now)
         .where(Case.status.not_in((CaseStatus.RESOLVED.value, CaseStatus.CLOSED_UNREACHABLE.value)))
-        .order_by(Deadline.expires_at, Deadline.id)
+        .order_by(blockers_first(), Deadline.expires_at, Deadline.id)
         .limit(limit)
     )
     return [

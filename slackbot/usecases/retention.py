@@ -6,6 +6,8 @@ goes: the summary, the intake values that describe someone or were typed freely 
 instants and time zones stay), the vendor's status wording, thread replies and notes in the
 event log, email drafts' recipients, subjects and bodies, the pages' descriptions, and the
 payloads of the case's finished outbox items (they carry the texts that were posted or sent).
+General inquiries logged that long ago lose what was asked and answered (playbook, category and
+who asked stay, for the counts).
 
 Each purge is logged as a `purged` case event. Idempotent: a case is purged once per closing (a
 reopened and closed-again case is purged again once its new closing is old enough). Runs in
@@ -27,7 +29,7 @@ from slackbot.domain.handoff import private_values
 from slackbot.domain.playbooks import Playbook, Playbooks
 from slackbot.domain.privacy import anonymous_fields, blank_free_text, redact_all
 from storage.db import write_session
-from storage.models import Case, CaseEvent, EmailDraft, OutboxItem, Page
+from storage.models import Case, CaseEvent, EmailDraft, Inquiry, OutboxItem, Page
 from storage.repositories import get_case
 
 BATCH = 100
@@ -134,6 +136,13 @@ def _still_due(case: Case | None, cutoff: datetime) -> bool:
 def purge_expired(engine: Engine, playbooks: Playbooks, now: datetime, days: int) -> int:
     """Purge every case closed more than `days` days before `now`; return how many were purged."""
     cutoff = now - timedelta(days=days)
+    with write_session(engine) as session:
+        # General inquiries keep what they were about (counted) and lose what was said.
+        session.execute(
+            update(Inquiry)
+            .where(Inquiry.logged_at < cutoff, Inquiry.topic != "")
+            .values(topic="", answer=None)
+        )
     purged, batch = 0, BATCH
     while batch == BATCH:
         with write_session(engine) as session:

@@ -139,7 +139,11 @@ def test_done_when_eyes_hourglass_check_resolve_and_redelivery_changes_nothing(
     assert "[resolved]" in updates[-1].body["text"]
     notes = [c.body["text"] for c in fake_slack.calls_to("chat.postMessage")]
     assert f"<@{DANA}> moved ESC-{case_id} to waiting on vendor :hourglass_flowing_sand:" in notes
-    assert all(c.body.get("thread_ts") == root_ts for c in fake_slack.calls_to("chat.postMessage"))
+    # Every post is in the thread but the opener's DMs (issue 13): one per move, none to Dana.
+    posts = fake_slack.calls_to("chat.postMessage")
+    dms = [c.body["text"] for c in posts if c.body["channel"] == AGENT]
+    assert len(dms) == 3 and "is closed (resolved)" in dms[-1]
+    assert all(c.body.get("thread_ts") == root_ts for c in posts if c.body["channel"] != AGENT)
 
     version = stored.version
     calls_before = len(fake_slack.calls)

@@ -113,7 +113,8 @@ def test_done_when_one_reminder_per_missed_update_across_a_restart_then_the_72h_
     notes = [
         c
         for c in fake_slack.calls_to("chat.postMessage")
-        if "unreachable" in c.body.get("text", "")
+        # The opener's DM about the close (issue 13) is not a thread note.
+        if "unreachable" in c.body.get("text", "") and c.body.get("thread_ts")
     ]
     assert len(notes) == 1
     assert "reply on the vendor email thread" in notes[0].body["text"]

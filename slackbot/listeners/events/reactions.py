@@ -13,6 +13,7 @@ from slackbot.services import Services
 from slackbot.usecases.actors import with_members
 from slackbot.usecases.cases import action_for_reaction, case_for_reaction
 from slackbot.usecases.emergency_watch import acknowledge_by_reaction
+from slackbot.usecases.message_cases import offer_from_reaction
 from slackbot.usecases.move_case import move_case
 from slackbot.usecases.undo import undo_reaction
 from storage.models import Case
@@ -65,6 +66,15 @@ def handle_reaction_added(event: dict[str, Any], body: dict[str, Any], context: 
         services, channel_id=item.get("channel", ""), ts=item.get("ts", ""), reaction=reaction
     )
     if found is None:  # unknown emoji, or a message that belongs to no case
+        # …unless it is an intake channel's intake emoji: offer to make the message a case.
+        offer_from_reaction(
+            services,
+            user=event["user"],
+            channel=item.get("channel", ""),
+            ts=item.get("ts", ""),
+            reaction=reaction,
+            event_id=body.get("event_id"),
+        )
         return
     case, action = found
     if action is Action.ACKNOWLEDGE:

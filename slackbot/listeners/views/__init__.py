@@ -9,10 +9,17 @@ from slackbot.listeners.views import (
     case_work_views,
     emergency,
     inbound_attach,
+    inquiry,
     intake,
     vendor_modals,
 )
-from slackbot.render.ids import CallbackId, CaseView, EmergencyCallback, InboundView
+from slackbot.render.ids import (
+    CallbackId,
+    CaseView,
+    EmergencyCallback,
+    InboundView,
+    IntakeShortcut,
+)
 
 
 def register(app: App) -> None:
@@ -29,3 +36,5 @@ def register(app: App) -> None:
     app.view(CaseView.ASSESSMENT.value)(case_work_views.handle_assessment_submission)
     app.view(CaseView.CALLOUT.value)(case_work_views.handle_callout_submission)
     app.view(CaseView.SEND_DETAILS.value)(case_work_views.handle_send_details_submission)
+    app.view(IntakeShortcut.PICK_INQUIRY.value)(inquiry.handle_pick_inquiry)
+    app.view(IntakeShortcut.INQUIRY.value)(inquiry.handle_inquiry)
