@@ -58,6 +58,20 @@ class Case(SQLModel, table=True):
     )
     #: Bumped on every change; writers compare-and-set it so concurrent moves never interleave.
     version: int = 1
+    #: When the hand-off email was queued (or handed over by hand): no second one goes (issue 13).
+    handoff_emailed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    #: The latest resolution note: issue, done (what was done or advised), action_by, by, at.
+    resolution: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: Whether the latest resolution said action is still needed (the reports count it).
+    action_needed: bool | None = None
+    #: The opener's answer to "how did it go": 1-5, an optional comment, and when.
+    rating: int | None = None
+    rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rated_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
 
 class CaseEvent(SQLModel, table=True):
