@@ -19,6 +19,7 @@ from slackbot.render.elements import plain as _plain
 from slackbot.render.email_blocks import build_vendor_buttons
 from slackbot.render.emergency_blocks import build_page_on_call_button
 from slackbot.render.ids import VALUE, BlockId, CallbackId, field_block_id, field_id_of
+from slackbot.render.long_text import section_blocks
 from storage.models import Case, CaseEvent
 
 # --- /escalate modals ------------------------------------------------------------------------
@@ -288,7 +289,7 @@ def build_case_details(case: Case, playbook: Playbook) -> tuple[str, list[dict[s
     ]
     text = f"Details of {case_key(case.id)}"
     blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
+        *section_blocks("\n".join(lines)),
         {
             "type": "context",
             "elements": [{"type": "mrkdwn", "text": "*Next steps:* " + " ".join(steps)}],

@@ -17,6 +17,7 @@ from slackbot.domain.updates import (
     Update,
 )
 from slackbot.render.ids import VALUE, CaseAction, CaseView, field_block_id
+from slackbot.render.long_text import cut_mrkdwn
 from storage.models import Case
 
 #: Buttons on the root message, in order, and the status-machine action each one asks for.
@@ -187,7 +188,7 @@ def build_update_note(actor: str, case_id: int, update: Update) -> str:
     if update.note:
         quoted = "\n".join(f">{line}" for line in escape(update.note).splitlines())
         text += "\n" + quoted
-    return text[:3900]
+    return cut_mrkdwn(text, 3900)
 
 
 def build_refusal(case_id: int, action: Action, reason: str) -> str:
