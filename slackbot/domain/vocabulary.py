@@ -66,6 +66,10 @@ class EventKind(StrEnum):
     #: A person applied or ignored what a vendor's email proposed (issue 14).
     PROPOSAL_APPLIED = "proposal_applied"
     PROPOSAL_IGNORED = "proposal_ignored"
+    #: The opener answered "how did it go" (issue 13).
+    RATED = "rated"
+    #: Someone was asked for the resolution note before a resolve (issue 13).
+    NOTE_ASKED = "note_asked"
 
 
 #: Events that moved a case's status (the latest of them is what undo reverts).

@@ -12,6 +12,7 @@ from slackbot.domain.handoff import Purpose
 from slackbot.domain.intake import ESCALATION_DEFINITION, SUMMARY_LIMIT
 from slackbot.domain.mrkdwn import escape, mention, one_line
 from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Playbooks
+from slackbot.domain.resolution import Resolution
 from slackbot.render.case_blocks import build_case_buttons
 from slackbot.render.elements import field_element, slack_date
 from slackbot.render.elements import option as _option
@@ -20,6 +21,7 @@ from slackbot.render.email_blocks import build_vendor_buttons
 from slackbot.render.emergency_blocks import build_page_on_call_button
 from slackbot.render.ids import VALUE, BlockId, CallbackId, field_block_id, field_id_of
 from slackbot.render.long_text import section_blocks
+from slackbot.render.resolution_blocks import rating_line, resolution_lines
 from storage.models import Case, CaseEvent
 
 # --- /escalate modals ------------------------------------------------------------------------
@@ -357,6 +359,11 @@ def build_case_show(
     ]
     if permalink:
         lines.append(f"<{permalink}|Open the thread>")
+    resolution = Resolution.from_detail(case.resolution)
+    if resolution is not None:
+        lines += ["*Resolution note*", *resolution_lines(resolution)]
+    if rated := rating_line(case):
+        lines.append(rated)
     if events:
         lines.append("*History*")
         for event in events[-15:]:

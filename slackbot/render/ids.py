@@ -119,3 +119,19 @@ class InboundView(StrEnum):
     """Callback ids of the inbound-mail modals."""
 
     ATTACH = "inbound_attach_case"
+
+
+class ResolutionAction(StrEnum):
+    """Buttons of the resolution note and the opener's rating (issue 13)."""
+
+    #: On the prompt a reaction or command gets: opens the note form (value: the case id).
+    WRITE_NOTE = "case_write_resolution"
+    #: On the opener's DM: one button per score (value: "<case id>:<score>").
+    RATE = "case_rate"
+
+
+class ResolutionView(StrEnum):
+    """Callback ids of the resolution note and rating modals."""
+
+    NOTE = "case_resolution_note"
+    RATING = "case_rating"

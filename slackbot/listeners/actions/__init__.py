@@ -9,6 +9,7 @@ from slackbot.listeners.actions import (
     emergency_buttons,
     inbound_buttons,
     reminder_buttons,
+    resolution_buttons,
     vendor_buttons,
 )
 from slackbot.listeners.events import app_home
@@ -19,6 +20,7 @@ from slackbot.render.ids import (
     EmergencyAction,
     HomeAction,
     InboundAction,
+    ResolutionAction,
     VendorAction,
 )
 from slackbot.render.reminders import SNOOZE_ACTIONS, ReminderAction
@@ -53,3 +55,6 @@ def register(app: App) -> None:
     app.action(InboundAction.VIEW.value)(inbound_buttons.handle_view_button)
     app.action(InboundAction.ATTACH.value)(inbound_buttons.handle_attach_button)
     app.action(InboundAction.DISMISS.value)(inbound_buttons.handle_dismiss_button)
+    app.action(ResolutionAction.WRITE_NOTE.value)(resolution_buttons.handle_write_note_button)
+    for score in range(1, 6):
+        app.action(f"{ResolutionAction.RATE.value}_{score}")(resolution_buttons.handle_rate_button)

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from slackbot.listeners.views import add_update, emergency, inbound_attach, intake, vendor_modals
-from slackbot.render.ids import CallbackId, CaseView, EmergencyCallback, InboundView
+from slackbot.listeners.views import (
+    add_update,
+    emergency,
+    inbound_attach,
+    intake,
+    resolution,
+    vendor_modals,
+)
+from slackbot.render.ids import (
+    CallbackId,
+    CaseView,
+    EmergencyCallback,
+    InboundView,
+    ResolutionView,
+)
 
 
 def register(app: App) -> None:
@@ -17,3 +30,5 @@ def register(app: App) -> None:
     app.view(CaseView.NOT_VENDOR_ISSUE.value)(vendor_modals.handle_not_vendor_submission)
     app.view(EmergencyCallback.PAGE.value)(emergency.handle_emergency_submission)
     app.view(InboundView.ATTACH.value)(inbound_attach.handle_attach_submission)
+    app.view(ResolutionView.NOTE.value)(resolution.handle_resolution_submission)
+    app.view(ResolutionView.RATING.value)(resolution.handle_rating_submission)
