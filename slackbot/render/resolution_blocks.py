@@ -54,13 +54,15 @@ def _text(limit: int, *, multiline: bool = False, initial: str = "") -> dict[str
     return element
 
 
-def build_resolution_modal(case: Case) -> dict[str, Any]:
-    """The note a case closes with: the issue, what was done or advised, action still needed."""
+def build_resolution_modal(case: Case, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The note a case closes with: the issue, what was done or advised, action still needed.
+
+    `extra` rides in the metadata (a vendor's "resolved" proposal: its id and message)."""
     needed = [_option("Yes", YES), _option("No", NO)]
     return {
         "type": "modal",
         "callback_id": ResolutionView.NOTE,
-        "private_metadata": json.dumps({"case_id": case.id}),
+        "private_metadata": json.dumps({**(extra or {}), "case_id": case.id}),
         "title": plain("Resolve " + case_key(case.id), 24),
         "submit": plain("Resolve"),
         "close": plain("Cancel"),

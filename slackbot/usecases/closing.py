@@ -47,7 +47,7 @@ def ask_for_note(session: Session, case: Case, request: MoveRequest, now: dateti
         via=request.via,
         action=request.action.value,
     )
-    if not request.quiet:
+    if not request.quiet and request.prompt_note:
         text, blocks = resolution_blocks.build_resolution_prompt(case)
         slack_posts.post_ephemeral(
             session,

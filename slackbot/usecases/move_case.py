@@ -83,6 +83,9 @@ class MoveRequest:
     quiet: bool = False
     #: The note a resolve closes with (issue 13): a resolve without one prompts for it.
     resolution: Resolution | None = None
+    #: Whether a resolve without its note posts the note form's button (off where the edge
+    #: opens the form itself, e.g. Apply on a vendor's "resolved").
+    prompt_note: bool = True
 
 
 def move_case(

@@ -89,6 +89,18 @@ def _refuse_if_illegal(
     return None
 
 
+def proposal_note_view(
+    services: Services, *, case_id: int, inbound_id: int, channel: str | None, ts: str | None
+) -> dict[str, Any] | None:
+    """The note form for applying a vendor's "resolved": its submission decides the proposal."""
+    with write_session(services.engine) as session:
+        case = get_case(session, case_id=case_id)
+        if case is None:
+            return None
+        extra = {"inbound_id": inbound_id, "channel": channel, "message_ts": ts}
+        return resolution_blocks.build_resolution_modal(case, extra)
+
+
 def resolve_with_note(
     services: Services, *, case_id: int, actor: Actor, resolution: Resolution
 ) -> Result:

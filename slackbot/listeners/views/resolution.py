@@ -11,6 +11,7 @@ from slackbot.listeners.parse import int_or_none, metadata
 from slackbot.render.blocks import field_errors, parse_view_state
 from slackbot.services import Services
 from slackbot.usecases.actors import with_members
+from slackbot.usecases.inbound_decisions import Pressed, decide_proposal
 from slackbot.usecases.resolve_case import record_rating, resolve_with_note
 
 
@@ -24,7 +25,23 @@ def handle_resolution_submission(
         return
     ack()
     services: Services = context["services"]
-    case_id = int_or_none(metadata(view).get("case_id")) or 0
+    meta = metadata(view)
+    case_id = int_or_none(meta.get("case_id")) or 0
+    inbound_id = int_or_none(meta.get("inbound_id"))
+    if inbound_id is not None:  # applying a vendor's "resolved": the proposal is decided too
+        with_members(
+            services,
+            body["user"]["id"],
+            lambda actor: decide_proposal(
+                services,
+                inbound_id=inbound_id,
+                pressed=Pressed(
+                    actor, meta.get("channel"), meta.get("message_ts"), resolution=resolution
+                ),
+                apply=True,
+            ),
+        )
+        return
     with_members(
         services,
         body["user"]["id"],
