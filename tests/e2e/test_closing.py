@@ -289,3 +289,24 @@ def test_done_when_the_close_asks_the_opener_for_a_rating_once(fast_bot, fake_sl
         "the refusal of a second rating",
     )
     assert stored(fast_bot, case.id).rating == 4
+
+
+def test_the_move_command_opens_the_note_form_and_strangers_get_none(fast_bot, fake_slack):
+    case, _ = open_posted_case(fast_bot, fake_slack)
+    denied = fast_bot.sender.command("/escalate", f"move ESC-{case.id} resolve", user=STRANGER)
+    assert "resolution note" in denied.body
+    fake_slack.wait_until(
+        lambda c: c.method == "chat.postEphemeral" and c.body.get("user") == STRANGER,
+        "the stranger's denial",
+    )
+    assert not [
+        c for c in fake_slack.calls_to("views.open") if "case_resolution_note" in str(c.body)
+    ]
+    assert "denied" in kinds(fast_bot, case.id)
+
+    fast_bot.sender.command("/escalate", f"move ESC-{case.id} resolve", user=RESPONDER)
+    form = note_form(fake_slack)
+    assert stored(fast_bot, case.id).status == "open"
+    fast_bot.sender.interactive(view_submission(form, note_values(), user=RESPONDER))
+    closed = wait_until(lambda: (c := stored(fast_bot, case.id)).status == "resolved" and c)
+    assert closed.resolution["done"].startswith("The vendor reset the check")

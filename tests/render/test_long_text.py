@@ -7,7 +7,12 @@ import re
 import pytest
 
 from slackbot.domain.mrkdwn import escape
+from slackbot.domain.resolution import Resolution
+from slackbot.render.blocks import build_case_details
 from slackbot.render.long_text import CUT_MARK, cut_mrkdwn, section_blocks, split_mrkdwn
+from slackbot.render.resolution_blocks import build_resolution_note
+from storage.models import Case
+from tests.support.handoff import IDV, NOW, SUMMARY
 
 ENTITY_PIECE = re.compile(r"&[a-z]*$")
 
@@ -75,3 +80,38 @@ def test_a_forced_cut_says_so_and_never_ends_mid_entity():
     assert len(cut) <= 3000 and cut.endswith(CUT_MARK)
     assert not ENTITY_PIECE.search(cut.removesuffix(CUT_MARK))
     assert cut_mrkdwn("short", 3000) == "short"
+
+
+def test_the_details_reply_carries_a_long_description_whole():
+    description = "\n".join(f"Step {i}: tap & wait <{i}>" for i in range(400))
+    case = Case(
+        id=42,
+        playbook_id="idv",
+        summary=SUMMARY,
+        status="open",
+        tier=1,
+        priority="high",
+        category="access",
+        requester_type="Clinician",
+        internal_ticket="XQ123",
+        fields={"description": description},
+        opened_by="U0AGENT01",
+        opened_at=NOW,
+        updated_at=NOW,
+    )
+    _, blocks = build_case_details(case, IDV)
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert len(sections) > 1 and all(len(text) <= 3000 for text in sections)
+    joined = "\n".join(sections)
+    for i in (0, 199, 399):
+        assert f"Step {i}: tap &amp; wait &lt;{i}&gt;" in joined
+    assert not any(ENTITY_PIECE.search(text) for text in sections)
+
+
+def test_a_long_resolution_note_is_split_not_cut():
+    note = Resolution(issue="Checks fail", done="retry & wait " * 400, action_needed=False)
+    _, blocks = build_resolution_note(42, "U0TIER1001", note)
+    texts = [b["text"]["text"] for b in blocks]
+    assert len(texts) > 1 and all(len(text) <= 3000 for text in texts)
+    assert " ".join(texts).count("retry &amp; wait") == 400
+    assert texts[-1].endswith("*Action still needed:* no")
