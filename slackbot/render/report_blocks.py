@@ -24,6 +24,9 @@ HEADLINE = (
     "time_to_resolution_p90",
     "sla_misses",
     "pages_sent",
+    # Issue 13: what the resolution notes and the openers' ratings say.
+    "resolutions_needing_action",
+    "satisfaction_mean",
 )
 #: Teams shown by name in the summary; the rest are in the CSV.
 TOP_TEAMS = 8

@@ -11,6 +11,7 @@ import pytest
 
 from slackbot.domain.playbooks import DEFAULT_PLAYBOOKS_PATH, load_playbooks
 from slackbot.domain.reporting import Satisfaction
+from slackbot.render.report_blocks import build_report_message
 from slackbot.usecases.reporting import build_report
 from storage.db import write_session
 from storage.migrate import upgrade
@@ -72,3 +73,12 @@ def test_one_playbook_only(engine):
     )
     assert report.current.resolutions_needing_action == 1
     assert report.current.satisfaction == Satisfaction()
+
+
+def test_the_report_answer_shows_them(engine):
+    seed(engine)
+    report = build_report(engine, PLAYBOOKS, now=utc(11, 24, 17), zone=LA, last=True)
+    _, blocks = build_report_message(report, PLAYBOOKS)
+    fields = [f["text"] for b in blocks if b["type"] == "section" for f in b.get("fields", [])]
+    assert "*Resolved with action still needed*\n2 (▲ 1)" in fields
+    assert "*Satisfaction: mean rating*\n3 (▼ 2)" in fields
