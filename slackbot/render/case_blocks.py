@@ -135,9 +135,9 @@ def build_move_note(transition: Transition, case_id: int, reason: str | None = N
         text += " and owns it"
     if reason and not transition.escalated:  # the hand-off note up a tier quotes it already
         label = "The vendor's notes" if transition.action is Action.NOT_VENDOR_ISSUE else "Why"
-        quoted = "\n".join(f">{line}" for line in escape(reason[:1500]).splitlines())
+        quoted = "\n".join(f">{line}" for line in escape(reason).splitlines())
         text += f"\n{label}:\n{quoted}"
-    return text
+    return cut_mrkdwn(text, 3900)  # a message's text; a cut (rare) says so
 
 
 def build_undo_note(actor: str, case_id: int, undone: Transition) -> str:

@@ -6,9 +6,12 @@ import re
 
 import pytest
 
+from slackbot.domain.cases import CaseStatus
 from slackbot.domain.mrkdwn import escape
 from slackbot.domain.resolution import Resolution
+from slackbot.domain.status_machine import Action, CaseState, apply
 from slackbot.render.blocks import build_case_details
+from slackbot.render.case_blocks import build_move_note
 from slackbot.render.long_text import CUT_MARK, cut_mrkdwn, section_blocks, split_mrkdwn
 from slackbot.render.resolution_blocks import build_resolution_note
 from storage.models import Case
@@ -115,3 +118,12 @@ def test_a_long_resolution_note_is_split_not_cut():
     assert len(texts) > 1 and all(len(text) <= 3000 for text in texts)
     assert " ".join(texts).count("retry &amp; wait") == 400
     assert texts[-1].endswith("*Action still needed:* no")
+
+
+def test_a_move_reason_is_kept_whole_and_a_forced_cut_says_so():
+    moved = apply(CaseState(CaseStatus.OPEN, None, 1), Action.ACKNOWLEDGE, actor="U1", top_tier=3)
+    whole = build_move_note(moved, 42, "wait & see " * 200)  # 2,200 characters typed
+    assert whole.count("wait &amp; see") == 200 and not whole.endswith(CUT_MARK)
+    cut = build_move_note(moved, 42, "wait & see " * 500)
+    assert len(cut) <= 3900 and cut.endswith(CUT_MARK)
+    assert not ENTITY_PIECE.search(cut.removesuffix(CUT_MARK))
