@@ -691,6 +691,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests, smaller sweep")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    parser.add_argument(
+        "--strict-rate-limits",
+        action="store_true",
+        help="the fake Slack enforces Slack's per-method rate-limit tiers (429 + Retry-After)",
+    )
     parser.add_argument("--workdir", type=Path, help="keep the logs and databases here")
     parser.add_argument(
         "--profile", type=Path, metavar="DIR", help="py-spy and SQL origins per phase into DIR"
@@ -704,7 +709,7 @@ def main() -> int:
     postgres_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if args.sqlite_only:
         postgres_url = None
-    fake, server = start_fake_slack()
+    fake, server = start_fake_slack(strict_rate_limits=args.strict_rate_limits)
     fake.channel_ids[CHANNEL] = CHANNEL_ID
     fake.channel_members[CHANNEL_ID] = [OPENER, *USERS]
     fake.usergroups[TIER2_GROUP] = list(USERS)
@@ -733,6 +738,10 @@ def main() -> int:
         server.shutdown()
         server.server_close()
     print(table(mode, results, sweeps))
+    refused = fake.refused_payloads()
+    if refused:
+        log(f"the fake Slack refused {len(refused)} call(s) Slack would refuse: {refused[:3]}")
+        return 1
     return 0
 
 

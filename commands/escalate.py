@@ -51,11 +51,16 @@ def handle_escalate(ack: Ack, body: dict[str, Any], client: WebClient, context: 
 
 
 def handle_list(ctx: CommandContext) -> Reply:
-    """`/escalate list [all]`: your open cases, or everyone's."""
+    """`/escalate list [all]`: your open cases, or everyone's that you may see."""
     everyone = bool(ctx.args) and ctx.args[0].lower() == "all"
-    found = cases.cases_open_for(ctx.services, None if everyone else ctx.user_id)
-    heading = "Open cases" if everyone else "Your open cases"
-    return Reply(text=blocks.build_case_list(found, ctx.services.playbooks, heading=heading))
+    if not everyone:
+        found = cases.cases_open_for(ctx.services, ctx.user_id)
+        return Reply(
+            text=blocks.build_case_list(found, ctx.services.playbooks, heading="Your open cases")
+        )
+    visible, hidden = cases.open_cases_visible_to(ctx.services, ctx.user_id)
+    text = blocks.build_case_list(visible, ctx.services.playbooks, heading="Open cases")
+    return Reply(text=text + case_blocks.build_hidden_count(hidden))
 
 
 def handle_show(ctx: CommandContext) -> Reply:

@@ -1,7 +1,16 @@
-"""`python -m slackbot`: validate settings, migrate, and run the bot (Socket Mode or HTTP)."""
+"""`python -m slackbot`: validate settings, migrate, and run the bot (Socket Mode or HTTP).
+
+Tools that need no Slack tokens or `.env`, dispatched before any setting is read:
+
+    python -m slackbot demo [--playbook ID] [--html FILE]      a scripted case on loopback
+    python -m slackbot playbooks check [FILE]                  every problem of a playbooks file
+    python -m slackbot playbooks preview [FILE] --playbook ID [--html FILE]
+    python -m slackbot export --since DATE ...                 cases as CSV or JSON
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import signal
@@ -14,10 +23,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from slackbot import export
+from slackbot import export, playbooks_cli
 from slackbot.app import build_app
 from slackbot.config import ConfigError, load_settings
 from slackbot.domain.playbooks import PlaybookError
+from slackbot.logs import configure_logging
 from slackbot.scheduler import build_scheduler
 from slackbot.server import create_server, stop_server
 from slackbot.services import Services
@@ -32,8 +42,9 @@ SHUTDOWN_SECONDS = 10.0
 def main(argv: list[str] | None = None) -> int:
     """Start the bot; exit 2 with one line naming the setting when configuration is wrong."""
     args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["export"]:  # a tool, not the bot: it needs no Slack settings
-        return export.main(args[1:])
+    tool = _tool(args)
+    if tool is not None:  # a tool, not the bot: it needs no Slack settings
+        return tool()
     host = _host(args)
     stop = Stop()
     stop.install()
@@ -42,16 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Slack's and HTTP libraries' debug output carries message bodies (contact details) and
-    # request headers: keep them at INFO or above whatever LOG_LEVEL says.
-    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "pypd"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
-    # APScheduler logs every run of every job at INFO; a failing job still logs at ERROR.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # Slack's and HTTP libraries' debug output carries message bodies (contact details),
+    # envelopes and request headers: they stay at INFO or above whatever LOG_LEVEL says.
+    configure_logging(settings.log_level)
+    log.debug("logging at DEBUG; Slack libraries capped at INFO (no payloads)")
     try:
         services = build_services(settings)
     except PlaybookError as exc:
@@ -173,6 +178,38 @@ def _in_thread(name: str, fn: Callable[..., object], **kwargs: object) -> thread
     thread = threading.Thread(target=fn, kwargs=kwargs, name=f"shutdown-{name}", daemon=True)
     thread.start()
     return thread
+
+
+#: The loopback tools live in slackbot.devtools, which the running bot never imports: loaded
+#: by name on demand (argv is what follows the subcommand).
+DEVTOOLS = {
+    ("demo",): "slackbot.devtools.demo",
+    ("playbooks", "preview"): "slackbot.devtools.preview",
+}
+
+
+def _tool(args: list[str]) -> Callable[[], int] | None:
+    """The tool the arguments name (export, demo, playbooks …), or None to run the bot."""
+    for words, module in DEVTOOLS.items():
+        if tuple(args[: len(words)]) == words:
+            rest = args[len(words) :]
+            return lambda: _devtool(module, rest)
+    if args[:1] == ["export"]:
+        return lambda: export.main(args[1:])
+    if args[:1] == ["playbooks"]:
+        return lambda: playbooks_cli.main(args[1:])
+    return None
+
+
+def _devtool(module: str, argv: list[str]) -> int:
+    try:
+        tool = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        print(f"{module} is not part of this installation", file=sys.stderr)
+        return 2
+    return int(tool.main(argv) or 0)
 
 
 def _host(args: list[str]) -> str:

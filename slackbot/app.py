@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +27,8 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 import commands
 from slackbot.domain.errors import UserFacingError
-from slackbot.listeners import actions, events, views
+from slackbot.listeners import actions, events, shape, views
+from slackbot.logs import bolt_logger
 from slackbot.services import Services
 from slackbot.usecases import inbox, turns
 from slackbot.usecases.notices import tell
@@ -125,6 +127,8 @@ def build_app(services: Services, *, token_verification: bool = True) -> App:
     """A Bolt App wired to the services, with every listener registered."""
     app = RecordingApp(
         client=services.slack,
+        # Bolt derives its loggers from this one (level and filter): no payloads at DEBUG.
+        logger=bolt_logger(),
         listener_executor=services.listener_executor,
         signing_secret=services.settings.slack_signing_secret or None,
         token_verification_enabled=token_verification,
@@ -133,6 +137,7 @@ def build_app(services: Services, *, token_verification: bool = True) -> App:
         raise_error_for_unhandled_request=False,
     )
     app.middleware(_inject(services))
+    app.middleware(_shape_check)
     app.middleware(_record(services))
     register_listeners(app)
     app.error(_error_handler(services))
@@ -146,6 +151,21 @@ def _inject(services: Services) -> Callable[..., None]:
         next()
 
     return inject_services
+
+
+def _shape_check(req: BoltRequest, next: Callable[[], None]) -> BoltResponse | None:
+    """Refuse what Slack never sends before anything reads it: a 400, or for a modal whose
+    values have the wrong type, errors under those fields (nothing recorded, nothing changed)."""
+    refused = shape.refusal(req.body)
+    if refused is None:
+        return next()
+    log.warning("refused a malformed request: %s", refused.reason)
+    if refused.field_errors:
+        errors = {"response_action": "errors", "errors": refused.field_errors}
+        return BoltResponse(
+            status=200, body=json.dumps(errors), headers={"content-type": "application/json"}
+        )
+    return BoltResponse(status=400, body="bad request")
 
 
 def _record(services: Services) -> Callable[..., BoltResponse | None]:

@@ -30,6 +30,19 @@ class PermanentFailure(Exception):
         self.reason = reason
 
 
+#: How long a post waits for someone to invite the bot to a private channel before trying again.
+INVITE_WAIT = timedelta(minutes=1)
+
+
+class NotInvited(RetryLater):
+    """A private channel the bot was not invited to: nothing was posted; someone has to
+    `/invite` the bot, then the same post is tried again (for as long as it takes)."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(f"not invited to {channel}", INVITE_WAIT, count=False)
+        self.channel = channel
+
+
 def backoff(attempts: int) -> timedelta:
     """Exponential backoff: 5 s, 10 s, 20 s, … capped at an hour."""
     return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)

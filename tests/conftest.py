@@ -89,12 +89,16 @@ def smtp():
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    """The recording fake Slack Web API."""
+def fake_slack(request) -> Iterator[FakeSlack]:
+    """The recording fake Slack Web API, as strict as Slack; a test fails if the bot sent it
+    something Slack refuses (unless marked `slack_refusals`)."""
     state, server = start_fake_slack()
     yield state
     server.shutdown()
     server.server_close()
+    if request.node.get_closest_marker("slack_refusals") is None:
+        refused = state.refused_payloads()
+        assert not refused, f"Slack would have refused: {refused}"
 
 
 @dataclass

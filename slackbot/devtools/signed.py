@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from slackbot.devtools.slack_api import TEAM_ID
+from slackbot.devtools.slack_rules import trigger_id
 
 
 @dataclass
@@ -35,6 +36,8 @@ class SlackSender:
         self.url = url
         self.verifier = SignatureVerifier(signing_secret)
         self._event_counter = 0
+        #: The trigger id the last slash command carried (fresh per command, like Slack's).
+        self.last_trigger_id = ""
 
     def post(
         self,
@@ -75,6 +78,7 @@ class SlackSender:
         **kwargs: Any,
     ) -> Response:
         """A slash command, form-encoded as Slack sends it."""
+        self.last_trigger_id = trigger_id()
         form = {
             "token": "legacy-verification-token",
             "team_id": TEAM_ID,
@@ -88,7 +92,7 @@ class SlackSender:
             "api_app_id": "A0APP0001",
             "is_enterprise_install": "false",
             "response_url": "https://hooks.slack.com/commands/T0TEAM001/1/abc",
-            "trigger_id": "1337.42.abcdef",
+            "trigger_id": self.last_trigger_id,
         }
         return self.post(urlencode(form), "application/x-www-form-urlencoded", **kwargs)
 
@@ -142,7 +146,7 @@ def view_submission(
         "user": {"id": user, "username": "agent", "team_id": TEAM_ID},
         "api_app_id": "A0APP0001",
         "token": "legacy-verification-token",
-        "trigger_id": "1337.43.abcdef",
+        "trigger_id": trigger_id(),
         "view": {
             "id": "V0VIEW001",
             "team_id": TEAM_ID,
@@ -176,7 +180,7 @@ def block_actions(
         "user": {"id": user, "username": "agent", "team_id": TEAM_ID},
         "api_app_id": "A0APP0001",
         "token": "legacy-verification-token",
-        "trigger_id": "1337.44.abcdef",
+        "trigger_id": trigger_id(),
         "channel": {"id": channel, "name": "escalations"},
         "container": {
             "type": "message",

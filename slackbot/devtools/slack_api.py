@@ -14,6 +14,18 @@ Messages: every `chat.postMessage` is kept per channel (`messages`), with its th
 metadata only with `include_all_metadata`, like Slack. `delay()` makes the next calls of a method
 slow: the call is recorded (and a post kept) first, then the answer waits, as when Slack did the
 work but its answer is late. `apps.connections.open` answers `socket_mode_url`.
+
+Strict, like Slack (every test talks to this): `blocks` and `view` are checked with
+`slack_sdk.models` and Slack's documented limits (`slack_checks`), and refused with Slack's error
+names (`invalid_blocks`, `msg_too_long`, `invalid_arguments`); methods that take a channel id
+refuse a `#name` (`channel_not_found`); a private channel (`add_channel(..., private=True)`)
+answers `not_in_channel` until `invite()`, and `conversations.join` on it
+`method_not_supported_for_channel_type`; reading a channel's history needs the bot in it (public
+ones: after `conversations.join`); a trigger id (`slack_rules.trigger_id()`) expires 3 s after
+it was issued; `chat.update` of a message never posted answers `message_not_found`; a method
+needing a scope the manifest does not grant answers `missing_scope` with `needed`. Every refusal
+is kept in `refusals`. `strict_rate_limits=True` adds Slack's per-method tiers (429 with
+`Retry-After`), for the benchmark and the fault tests.
 """
 
 from __future__ import annotations
@@ -26,9 +38,12 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import parse_qs, unquote
 
+from slackbot.devtools import slack_rules
+from slackbot.devtools.slack_files import KeptFiles
 from slackbot.devtools.slack_messages import BOT_USER_ID, KeptMessages
+from slackbot.devtools.slack_strict import StrictSlack
 
 TEAM_ID = "T0TEAM001"
 
@@ -40,6 +55,8 @@ class Call:
     method: str
     body: dict[str, Any]
     headers: dict[str, str]
+    #: Slack's error name when the fake refused the call (scripted failures included).
+    error: str | None = None
 
 
 @dataclass
@@ -63,7 +80,7 @@ class Delay:
 
 
 @dataclass
-class FakeSlack(KeptMessages):
+class FakeSlack(StrictSlack, KeptMessages, KeptFiles):
     """State shared by the server's handler threads."""
 
     calls: list[Call] = field(default_factory=list)
@@ -84,6 +101,15 @@ class FakeSlack(KeptMessages):
     delays: dict[str, list[Delay]] = field(default_factory=dict)
     #: What apps.connections.open answers (a fake Socket Mode server's ws:// URL).
     socket_mode_url: str = ""
+    #: The bot token's scopes (default: the bot scopes manifest.yml asks for).
+    scopes: list[str] = field(default_factory=slack_rules.manifest_scopes)
+    #: Private channels' ids, and the channels (public or private) the bot is in.
+    private: set[str] = field(default_factory=set)
+    members: set[str] = field(default_factory=set)
+    #: Opt-in: Slack's rate-limit tiers per method (and per channel for chat.postMessage).
+    strict_rate_limits: bool = False
+    #: Every call the fake refused (not scripted failures): (method, error, why).
+    refusals: list[tuple[str, str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False)
     url: str = ""
@@ -91,6 +117,23 @@ class FakeSlack(KeptMessages):
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
         self._ts = itertools.count(1)
+        self._recent: dict[str, list[float]] = {}
+
+    # -- the workspace -----------------------------------------------------------------------
+    def add_channel(self, name: str, *, private: bool = False, bot_in: bool = False) -> str:
+        """A channel named `#name` (its id is returned); the bot is in it only if `bot_in`."""
+        channel = self._channel(name)
+        with self.lock:
+            if private:
+                self.private.add(channel)
+            if bot_in:
+                self.members.add(channel)
+        return channel
+
+    def invite(self, channel: str) -> None:
+        """`/invite @escalations` to a channel (by name or id)."""
+        with self.lock:
+            self.members.add(self._channel_id(channel))
 
     # -- scripting -------------------------------------------------------------------------
     def fail(self, method: str, failure: Failure) -> None:
@@ -147,8 +190,9 @@ class FakeSlack(KeptMessages):
         self, method: str, body: dict[str, Any], headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Record the call and produce (status, json, headers)."""
+        call = Call(method, body, dict(headers or {}))
         with self.changed:
-            self.calls.append(Call(method, body, dict(headers or {})))
+            self.calls.append(call)
             self.changed.notify_all()
             queue = self.failures.get(method)
             if queue:
@@ -159,8 +203,12 @@ class FakeSlack(KeptMessages):
                 headers = {}
                 if failure.retry_after is not None:
                     headers["Retry-After"] = str(failure.retry_after)
-                payload = {"ok": False, "error": failure.error or "ratelimited"}
-                return failure.status, payload, headers
+                call.error = failure.error or "ratelimited"
+                return failure.status, {"ok": False, "error": call.error}, headers
+        refused = self.refuse(method, body, headers)
+        if refused is not None:
+            call.error = refused[1]["error"]
+            return refused
         answer = self._ok(method, body)
         late = self._delay_for(method, body)
         if late:
@@ -207,7 +255,7 @@ class FakeSlack(KeptMessages):
                 "members": self.channel_members.get(body.get("channel", ""), []),
                 "response_metadata": {"next_cursor": ""},
             }
-        if method in ("views.open", "views.update", "views.push"):
+        if method in ("views.open", "views.update", "views.push", "views.publish"):
             return {"ok": True, "view": {"id": "V0VIEW001", **(body.get("view") or {})}}
         if method == "files.info":
             return self._file_info(body.get("file", ""))
@@ -229,32 +277,6 @@ class FakeSlack(KeptMessages):
         self._keep(channel, ts, body)
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text", "")}}
 
-    def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Step 1 of files_upload_v2: a file id and where to POST its bytes."""
-        with self.lock:
-            file_id = f"F{len(self.upload_names) + 1:09d}"
-            self.upload_names[file_id] = {
-                "filename": body.get("filename"),
-                "length": int(body.get("length") or 0),
-            }
-        base = self.url.removesuffix("/api/")
-        return {"ok": True, "file_id": file_id, "upload_url": f"{base}/upload/{file_id}"}
-
-    def _complete_upload(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Step 3: every listed file must have been uploaded with its announced length."""
-        files = body.get("files")
-        if isinstance(files, str):
-            files = json.loads(files)
-        done = []
-        with self.lock:
-            for item in files or []:
-                data = self.uploads.get(item.get("id", ""))
-                announced = self.upload_names.get(item.get("id", ""), {}).get("length")
-                if data is None or len(data) != announced:
-                    return {"ok": False, "error": "invalid_arguments"}
-                done.append({"id": item["id"], "title": item.get("title")})
-        return {"ok": True, "files": done}
-
     def _user_info(self, user_id: str) -> dict[str, Any]:
         """A profile: `profiles[user_id]` if scripted, else a placeholder name and address."""
         with self.lock:
@@ -266,6 +288,8 @@ class FakeSlack(KeptMessages):
         }
         if scripted is not None:
             profile.update(scripted)
+        if "users:read.email" not in self.scopes:
+            profile.pop("email", None)  # Slack leaves it out without the scope
         return {"ok": True, "user": {"id": user_id, "name": user_id.lower(), "profile": profile}}
 
     def wait_until(self, predicate, what: str, timeout: float = 5.0) -> list[Call]:
@@ -293,24 +317,6 @@ class FakeSlack(KeptMessages):
             timeout,
         )
 
-    def _file_info(self, file_id: str) -> dict[str, Any]:
-        with self.lock:
-            info = self.file_infos.get(file_id)
-            if info is None:
-                return {"ok": False, "error": "file_not_found"}
-            name = info.get("name", file_id)
-            download = f"{self.url.removesuffix('/api/')}/files/{quote(name)}"
-            file = {
-                "id": file_id,
-                "name": name,
-                "mimetype": "application/octet-stream",
-                "size": len(self.files.get(name, b"")),
-                "url_private": download,
-                "url_private_download": download,
-            }
-            file.update(info)
-            return {"ok": True, "file": file}
-
 
 def _parse_body(handler: BaseHTTPRequestHandler) -> dict[str, Any]:
     length = int(handler.headers.get("Content-Length") or 0)
@@ -326,9 +332,10 @@ def _parse_body(handler: BaseHTTPRequestHandler) -> dict[str, Any]:
     return parsed
 
 
-def start_fake_slack() -> tuple[FakeSlack, ThreadingHTTPServer]:
-    """Start the fake on 127.0.0.1 with a free port; return its state and server."""
-    state = FakeSlack()
+def start_fake_slack(**options: Any) -> tuple[FakeSlack, ThreadingHTTPServer]:
+    """Start the fake on 127.0.0.1 with a free port; return its state and server (`options`:
+    FakeSlack's fields, e.g. `scopes=[...]` or `strict_rate_limits=True`)."""
+    state = FakeSlack(**options)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:  # keep test output clean
@@ -340,9 +347,7 @@ def start_fake_slack() -> tuple[FakeSlack, ThreadingHTTPServer]:
                 return
             method = self.path.lstrip("/").removeprefix("api/").split("?")[0]
             body = _parse_body(self)
-            status, payload, headers = state.answer(method, body)
-            with state.lock:
-                state.calls[-1].headers = dict(self.headers)
+            status, payload, headers = state.answer(method, body, dict(self.headers))
             self._send_json(status, payload, headers)
 
         def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:

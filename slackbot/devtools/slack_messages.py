@@ -17,6 +17,8 @@ class KeptMessages:
 
     messages: dict[str, list[dict[str, Any]]]
     channel_ids: dict[str, str]
+    private: set[str]
+    members: set[str]
     socket_mode_url: str
 
     def posts_in(self, channel: str, *, thread_ts: str | None = None) -> list[dict[str, Any]]:
@@ -73,13 +75,33 @@ class KeptMessages:
         shown = [self._shown(m, body) for m in thread]
         return {"ok": True, "messages": shown, "has_more": False, "response_metadata": {}}
 
-    def _list(self) -> dict[str, Any]:
+    def _list(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Channels, a page at a time (`limit`, `cursor`), like Slack: private ones only where
+        the bot is a member (and only when `types` asks for them)."""
+        types = str(body.get("types") or "public_channel")
         with self.lock:
-            named = list(self.channel_ids.items())
+            named = [
+                {
+                    "id": cid,
+                    "name": name.lstrip("#"),
+                    "is_channel": True,
+                    "is_private": cid in self.private,
+                    "is_member": cid in self.members,
+                }
+                for name, cid in self.channel_ids.items()
+            ]
         channels = [
-            {"id": cid, "name": name.lstrip("#"), "is_channel": True} for name, cid in named
+            c
+            for c in named
+            if ("private_channel" in types and c["is_private"] and c["is_member"])
+            or ("public_channel" in types and not c["is_private"])
         ]
-        return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+        start = int(str(body.get("cursor") or "0").removeprefix("page:") or 0)
+        limit = max(1, min(int(body.get("limit") or 100), 1000))
+        page = channels[start : start + limit]
+        more = start + limit < len(channels)
+        cursor = f"page:{start + limit}" if more else ""
+        return {"ok": True, "channels": page, "response_metadata": {"next_cursor": cursor}}
 
     def _from_messages(self, method: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """The methods answered from the kept messages and named channels (None: not one)."""
@@ -88,7 +110,12 @@ class KeptMessages:
         if method == "conversations.replies":
             return self._replies(body)
         if method == "conversations.list":
-            return self._list()
+            return self._list(body)
+        if method in ("conversations.join", "conversations.info"):
+            channel = str(body.get("channel", ""))
+            with self.lock:
+                private = channel in self.private
+            return {"ok": True, "channel": {"id": channel, "is_private": private}}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_mode_url}
         return None

@@ -92,3 +92,20 @@ def parse_case_key(text: str) -> int | None:
     """The numeric id in "ESC-42" (any case), or None if `text` is not a case id."""
     match = _CASE_KEY.match(text or "")
     return int(match.group(1)) if match else None
+
+
+#: The largest row id we hand out or accept (a 32-bit signed integer: PostgreSQL's `integer`).
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value: object) -> int | None:
+    """A row id from a button value or modal metadata (1 … MAX_ID), None if it is not one:
+    forged values ("abc", a 30-digit number, a list, true) are never sent to the database."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isascii() or not value.isdigit() or len(value) > 10:
+            return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None

@@ -2,14 +2,16 @@
 
 A playbook says where a case's thread opens, who receives the escalation and how, what the
 intake form must collect, who may move the case per tier, both sides' business hours, the
-service-level durations and the emergency route. Loading validates everything once; an error
-names the file, the playbook and the key.
+service-level durations and the emergency route. Loading validates everything once and collects
+every problem (`check_playbooks_file`, what `python -m slackbot playbooks check` prints); the
+loader raises with the first, one line naming the file, the playbook, the key and the rule.
 """
 
 from __future__ import annotations
 
-import string
+import re
 import tomllib
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,14 @@ from slackbot.domain.playbook_parts import (
     Tier,
     Window,
 )
+from slackbot.domain.playbook_rules import (
+    COMMON_FIELD_IDS,
+    FILL_IN,
+    SUBJECT_PLACEHOLDERS,
+    document_problems,
+    is_fill_in,
+    playbook_problems,
+)
 
 #: The parts are imported from here by the rest of the code, with the playbook they make up.
 __all__ = [
@@ -45,6 +55,7 @@ __all__ = [
     "SUBJECT_PLACEHOLDERS",
     "BusinessHours",
     "Category",
+    "CheckResult",
     "Contact",
     "Emergency",
     "FieldKind",
@@ -54,12 +65,16 @@ __all__ = [
     "Playbook",
     "PlaybookError",
     "Playbooks",
+    "Problem",
     "Processing",
     "Receiver",
     "Section",
     "Sla",
     "Tier",
     "Window",
+    "check_playbooks",
+    "check_playbooks_file",
+    "check_playbooks_text",
     "load_playbooks",
     "parse_playbooks",
 ]
@@ -67,8 +82,26 @@ __all__ = [
 DEFAULT_PLAYBOOKS_PATH = Path(__file__).resolve().parent.parent / "playbooks.toml"
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a playbooks file: where (file, playbook, key) and which rule."""
+
+    source: str
+    playbook: str | None
+    key: str
+    rule: str
+
+    def __str__(self) -> str:
+        where = f"playbook {self.playbook}: " if self.playbook is not None else ""
+        return f"{self.source}: {where}{self.key}: {self.rule}"
+
+
 class PlaybookError(Exception):
-    """The playbooks file is missing or invalid; the message says where and why."""
+    """The playbooks file is missing or invalid; the message says where and why (one line)."""
+
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 REACTION_ACTIONS = (
@@ -98,7 +131,8 @@ class Playbook(Strict):
     """One escalation path."""
 
     id: str
-    title: str = Field(max_length=75)
+    #: Offered by its title in the `/escalate` and `/emergency` pickers: at most 75 characters.
+    title: str
     description: str = ""
     channel: str
     receiver: Receiver
@@ -143,27 +177,12 @@ class Playbook(Strict):
 
     @model_validator(mode="after")
     def _check_playbook(self) -> Playbook:
-        ids = [field.id for field in self.fields]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"field ids must be unique, repeated: {dupes}")
-        reserved = set(ids) & set(COMMON_FIELD_IDS)
-        if reserved:
-            raise ValueError(f"field ids {sorted(reserved)} are reserved for the common fields")
-        tiers = [tier.tier for tier in self.tiers]
-        if tiers != sorted(set(tiers)) or not tiers:
-            raise ValueError("`tiers` must list distinct tiers in ascending order")
-        known = set(ids) | set(SUBJECT_PLACEHOLDERS)
-        unknown = sorted(
-            name
-            for _, name, _, _ in string.Formatter().parse(self.receiver.subject_template)
-            if name is not None and name not in known
-        )
-        if unknown:
-            raise ValueError(
-                f"receiver.subject_template names {unknown}, which are neither field ids nor "
-                f"{', '.join(SUBJECT_PLACEHOLDERS)}"
-            )
+        # The same rules `check_playbooks` applies to the raw table (which also sees them when
+        # other keys are broken); here they keep a Playbook built in code honest.
+        problems = playbook_problems(self.model_dump())
+        if problems:
+            key, rule = problems[0]
+            raise ValueError(f"{key}: {rule}")
         return self
 
     @property
@@ -191,12 +210,6 @@ class Playbook(Strict):
     def duration(self, value: str) -> timedelta:
         """Parse one of this playbook's duration strings."""
         return parse_duration(value)
-
-
-#: Fields every intake form has, whatever the playbook; playbook fields may not reuse these ids.
-COMMON_FIELD_IDS = ("summary", "internal_ticket", "category", "tier", "requester_type")
-#: What a subject template may name besides the playbook's own field ids.
-SUBJECT_PLACEHOLDERS = ("case_id", "summary", "internal_ticket", "vendor_ticket")
 
 
 class Playbooks(BaseModel):
@@ -233,43 +246,114 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    """What checking a playbooks file found: the playbooks when it is valid, else every problem."""
+
+    playbooks: Playbooks | None
+    problems: tuple[Problem, ...]
+
+
+def _model_problems(
+    entry: Any, name: str, source: str, raw: list[tuple[str, str]]
+) -> list[Problem]:
+    said = {f"{key}: {rule}" for key, rule in raw}
+    unfilled = {key for key, rule in raw if is_fill_in(rule)}
+    try:
+        Playbook.model_validate(entry)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = _location(error["loc"])
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if (not key and message in said) or key in unfilled:
+                continue  # said already (the model repeats the raw rules), or not filled in yet
+            if error["type"] == "extra_forbidden":
+                message = "unknown key (playbooks.template.toml lists every key)"
+            problems.append(Problem(source, name, key or "(playbook)", message))
+        return problems
+    return []
+
+
+def _file_order(entry: Any, key: str) -> int:
+    """Where a key's table sits in the playbook (TOML keeps the file's order), to list its
+    problems top to bottom."""
+    keys = list(entry) if isinstance(entry, dict) else []
+    root = re.split(r"[.\[]", key, maxsplit=1)[0]
+    return keys.index(root) if root in keys else len(keys)
+
+
+def check_playbooks(data: dict[str, Any], *, source: str = "<memory>") -> CheckResult:
+    """Validate a parsed TOML document, collecting every problem rather than stopping."""
+    problems: list[Problem] = []
+    raw_list = data.get("playbook")
+    if not isinstance(raw_list, list) or not raw_list:
+        problems.append(Problem(source, None, "playbook", "no [[playbook]] tables found"))
+        raw_list = []
+    for key in sorted(set(data) - {"playbook"}):
+        problems.append(
+            Problem(source, None, key, "unknown top-level key; expected [[playbook]] tables")
+        )
+    problems += [Problem(source, None, key, rule) for key, rule in document_problems(len(raw_list))]
+    ids: list[str] = []
+    for index, entry in enumerate(raw_list):
+        name = entry.get("id") if isinstance(entry, dict) else None
+        name = name if isinstance(name, str) and not name.startswith(FILL_IN) else f"#{index + 1}"
+        raw = playbook_problems(entry) if isinstance(entry, dict) else []
+        found = [Problem(source, name, key, rule) for key, rule in raw]
+        found += _model_problems(entry, name, source, raw)
+        problems += sorted(found, key=lambda problem: _file_order(entry, problem.key))
+        ids.append(name)
+    for dupe in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.append(Problem(source, dupe, "id", "appears more than once; ids must be unique"))
+    if problems:
+        return CheckResult(None, tuple(problems))
+    items = tuple(Playbook.model_validate(entry) for entry in raw_list)
+    return CheckResult(Playbooks(items=items, source=source), ())
+
+
+_TOML_WHERE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
+def check_playbooks_text(text: str, *, source: str) -> CheckResult:
+    """Parse and check a playbooks file's text; a TOML error is one problem with its line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        where = _TOML_WHERE.search(message)
+        key = f"line {where[1]}, column {where[2]}" if where else "(file)"
+        rule = f"not valid TOML ({_TOML_WHERE.sub('', message)})"
+        return CheckResult(None, (Problem(source, None, key, rule),))
+    return check_playbooks(data, source=source)
+
+
+def check_playbooks_file(path: str | Path) -> CheckResult:
+    """Read and check a playbooks TOML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return CheckResult(
+            None, (Problem(str(path), None, "(file)", f"cannot read playbooks file ({reason})"),)
+        )
+    return check_playbooks_text(text, source=str(path))
+
+
+def _valid(result: CheckResult) -> Playbooks:
+    if result.playbooks is not None:
+        return result.playbooks
+    first, more = result.problems[0], len(result.problems) - 1
+    also = f" (and {more} more: python -m slackbot playbooks check {first.source})" if more else ""
+    raise PlaybookError(f"{first}{also}", result.problems)
+
+
 def parse_playbooks(data: dict[str, Any], *, source: str = "<memory>") -> Playbooks:
     """Validate the parsed TOML document; raise PlaybookError naming file, playbook and key."""
-    raw = data.get("playbook")
-    if not isinstance(raw, list) or not raw:
-        raise PlaybookError(f"{source}: no [[playbook]] tables found")
-    unknown = sorted(set(data) - {"playbook"})
-    if unknown:
-        raise PlaybookError(f"{source}: unknown top-level key(s) {unknown}; expected [[playbook]]")
-    items: list[Playbook] = []
-    for index, entry in enumerate(raw):
-        name = entry.get("id", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
-        try:
-            items.append(Playbook.model_validate(entry))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            key = _location(first["loc"]) or "(playbook)"
-            message = first["msg"].removeprefix("Value error, ")
-            more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-            raise PlaybookError(
-                f"{source}: playbook {name!r}, key {key!r}: {message}{more}"
-            ) from None
-    ids = [pb.id for pb in items]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise PlaybookError(f"{source}: playbook id(s) {dupes} appear more than once")
-    return Playbooks(items=tuple(items), source=source)
+    return _valid(check_playbooks(data, source=source))
 
 
 def load_playbooks(path: str | Path) -> Playbooks:
     """Read and validate a playbooks TOML file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlaybookError(f"{path}: cannot read playbooks file ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PlaybookError(f"{path}: not valid TOML ({exc})") from None
-    return parse_playbooks(data, source=str(path))
+    return _valid(check_playbooks_file(path))

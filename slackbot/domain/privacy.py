@@ -8,10 +8,11 @@ contact details: they might have been one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from slackbot.domain.handoff import redact
+from slackbot.domain.handoff import REDACTED, redact
 from slackbot.domain.playbooks import FieldKind, Playbook
 
 #: Event detail keys that hold what people typed or addressed: replies, notes, the vendor's
@@ -69,3 +70,13 @@ def blank_free_text(detail: Mapping[str, Any], secrets: Sequence[str]) -> dict[s
     """
     kept = {key: _blank(value) if key in FREE_TEXT_KEYS else value for key, value in detail.items()}
     return redact_all(kept, secrets)
+
+
+#: Anything shaped like an email address, inside or outside angle brackets.
+_ADDRESS = re.compile(r"[^\s<>@,;:\"']+@[^\s<>@,;:\"']+")
+
+
+def scrub_contacts(text: str, secrets: Sequence[str] = ()) -> str:
+    """`text` (a mail server's reason, say) fit for a thread note: the case's contact values
+    and every email address replaced by •••."""
+    return _ADDRESS.sub(REDACTED, redact(text, secrets))

@@ -255,6 +255,19 @@ class Responders:
         return f"the members of this channel ({self.name})"
 
 
+#: The `tier` key under which an actor's membership of the emergency's on-call group is kept
+#: (tiers are 1 to 3).
+ON_CALL_TIER = 0
+
+
+def on_call_for(playbook: Playbook) -> Responders | None:
+    """The emergency's on-call group, when the playbook names one."""
+    group = playbook.emergency.responders if playbook.emergency else None
+    if not group:
+        return None
+    return Responders(tier=ON_CALL_TIER, name="on-call", usergroup=group, channel=None)
+
+
 def responders_for(playbook: Playbook, tier: int, *, channel_id: str | None) -> Responders:
     """Who answers for `tier` in this playbook (the case's channel when it names no group)."""
     spec: Tier | None = playbook.tier(tier)
@@ -281,6 +294,58 @@ def authorise(actor: str, responders: Responders, members: Collection[str]) -> D
         False,
         f"only {responders.description} may move cases at tier {responders.tier}",
     )
+
+
+#: What a refused person tried, in words: "Only … can <phrase>" ({case} is the case's key).
+ACTION_PHRASES: Mapping[Action, str] = {
+    Action.ACKNOWLEDGE: "acknowledge {case}",
+    Action.HAND_TO_VENDOR: "hand {case} to the vendor",
+    Action.WAIT_ON_VENDOR: "mark {case} as waiting on the vendor",
+    Action.VENDOR_CONTACTING_USER: "mark {case} as vendor contacting the end user",
+    Action.ESCALATE_TIER: "escalate {case} to the next tier",
+    Action.NOT_VENDOR_ISSUE: "return {case} as not a vendor issue",
+    Action.RESOLVE: "resolve {case}",
+    Action.REOPEN: "reopen {case}",
+    Action.CLOSE_UNREACHABLE: "close {case} as unreachable",
+}
+#: The same for the other things a guard stands before, by the name the history logs.
+WHAT_PHRASES: Mapping[str, str] = {
+    **{action.value: phrase for action, phrase in ACTION_PHRASES.items()},
+    "send email": "send the emails of {case}",
+    "edit email": "edit the emails of {case}",
+    "view email": "see the full emails of {case}",
+    "view an email": "see the vendor's emails on {case}",
+    "attach an email": "attach emails to {case}",
+    "take on the vendor's request": "take on the vendor's requests on {case}",
+    "ignore the vendor's email": "ignore the vendor's emails on {case}",
+    "acknowledge page": "acknowledge the page for {case}",
+    "page again": "page on-call again for {case}",
+    "confirm call-back": "confirm the call-back of {case}",
+    "update": "add updates to {case}",
+    "undo": "undo changes to {case}",
+}
+
+
+def what_phrase(what: str, case: str) -> str:
+    """ "send the emails of ESC-42", "ask for the hand-off email of ESC-42", from what was tried."""
+    phrase = WHAT_PHRASES.get(what)
+    if phrase is None and what.startswith("draft "):
+        phrase = f"ask for the {what.removeprefix('draft ')} of {{case}}"
+    return (phrase or f"{what} on {{case}}").format(case=case)
+
+
+def who_may(responders: Responders, *, besides: Collection[str] = ()) -> str:
+    """ "the opener, the owner or Tier 2 support (<!subteam^S1>)": who may act, in words."""
+    where = f"<!subteam^{responders.usergroup}>" if responders.usergroup else "this channel"
+    group = f"{responders.name} ({where})"
+    people = [*besides, group]
+    return people[0] if len(people) == 1 else f"{', '.join(people[:-1])} or {people[-1]}"
+
+
+def denial(responders: Responders, *, what: str, case: str, besides: Collection[str] = ()) -> str:
+    """The reason a refused person is given: "Only the opener, the owner or Tier 2 support
+    (<!subteam^S1>) can edit the emails of ESC-42"."""
+    return f"Only {who_may(responders, besides=besides)} can {what_phrase(what, case)}"
 
 
 #: Words people type for actions in `/escalate move ESC-42 <word>`, besides the action names.

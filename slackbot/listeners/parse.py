@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from slackbot.domain.cases import parse_id
+
 
 def int_or_none(value: Any) -> int | None:
-    """An id from a button value or metadata, None if it is not one."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """An id from a button value or metadata, None if it is not one (or out of range)."""
+    return parse_id(value)
 
 
 def metadata(view: dict[str, Any]) -> dict[str, Any]:
@@ -25,4 +24,5 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
 
 def user_and_channel(body: dict[str, Any]) -> tuple[str, str | None]:
     """Who pressed, and in which channel."""
-    return body["user"]["id"], (body.get("channel") or {}).get("id")
+    channel = body.get("channel")
+    return body["user"]["id"], channel.get("id") if isinstance(channel, dict) else None

@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from slackbot.effects import PermanentFailure, RetryLater
+from slackbot.effects import NotInvited, PermanentFailure, RetryLater
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,8 @@ class SlackPoster:
         self.client = client
         self._posting = posting_client(client)
         self._channel_ids: dict[str, str] = {}
+        self._joined: set[str] = set()
+        self._bot_name: str | None = None
         self._channels_lock = threading.Lock()
 
     def _post(self, **kwargs: Any) -> Any:
@@ -126,18 +128,49 @@ class SlackPoster:
             raise
 
     def post(self, channel: str, *, key: str | None = None, **kwargs: Any) -> dict[str, str]:
-        """Post a message (carrying outbox `key`); a public channel the bot was not invited to
-        is joined first."""
+        """Post a message (carrying outbox `key`) to a channel by id, a `#name` resolved to its
+        id first; a public channel that refuses it is joined (by id) and the post tried again;
+        a private one the bot is not in raises `NotInvited`."""
         if key is not None:
             kwargs["metadata"] = outbox_metadata(key)
+        target = self.channel_id(channel) or channel
         try:
-            response = self._post(channel=channel, **kwargs)
+            response = self._post(channel=target, **kwargs)
         except SlackApiError as exc:
             if slack_error(exc) != "not_in_channel":
                 raise verdict(exc) from None
-            call(self.client.conversations_join, channel=channel)
-            response = call(self._post, channel=channel, **kwargs)
+            if target.startswith("#") or not self.join(target):
+                raise NotInvited(channel) from None
+            response = call(self._post, channel=target, **kwargs)
+        if channel.startswith("#"):
+            with self._channels_lock:
+                self._channel_ids.setdefault(channel, response["channel"])
         return {"channel": response["channel"], "ts": response["ts"]}
+
+    def join(self, channel_id: str) -> bool:
+        """Join a public channel by id (once per process); False for a private one, which only
+        an invitation opens."""
+        with self._channels_lock:
+            if channel_id in self._joined:
+                return True
+        try:
+            self.client.conversations_join(channel=channel_id)
+        except SlackApiError as exc:
+            if slack_error(exc) == "method_not_supported_for_channel_type":
+                return False
+            raise verdict(exc) from None
+        with self._channels_lock:
+            self._joined.add(channel_id)
+        return True
+
+    def bot_name(self) -> str:
+        """The bot's user name, as people type it after `/invite @` (auth.test, once)."""
+        if self._bot_name is None:
+            try:
+                self._bot_name = str(self.client.auth_test().get("user") or "escalations")
+            except SlackApiError:
+                return "escalations"
+        return self._bot_name
 
     def reply(
         self,
@@ -172,9 +205,11 @@ class SlackPoster:
             kwargs["ts"] = thread_ts
         for _ in range(SEARCH_PAGES):
             try:
-                response = call(method, **kwargs)
+                response = self._read(method, channel_id, kwargs)
             except PermanentFailure:
                 return None  # a thread or channel that is gone holds no post to adopt
+            if response is None:
+                return None  # a private channel the bot is not in: it posted nothing there
             for message in response.get("messages") or []:
                 # A thread's replies come with its root first: the root is not a reply.
                 if _carries(message, key) and message.get("ts") != thread_ts:
@@ -184,6 +219,18 @@ class SlackPoster:
                 return None
             kwargs["cursor"] = cursor
         return None
+
+    def _read(self, method: Callable[..., Any], channel_id: str, kwargs: dict[str, Any]) -> Any:
+        """A history read; a public channel the bot posted to without joining (chat:write.public
+        posts, reading needs membership) is joined first. None: a private channel it is not in."""
+        try:
+            return method(**kwargs)
+        except SlackApiError as exc:
+            if slack_error(exc) != "not_in_channel":
+                raise verdict(exc) from None
+        if not self.join(channel_id):
+            return None
+        return call(method, **kwargs)
 
     def channel_id(self, channel: str) -> str | None:
         """A channel's id: `#name` looked up once (conversations.list), an id as it is."""

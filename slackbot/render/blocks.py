@@ -311,6 +311,16 @@ def build_opened_confirmation(case: Case, permalink: str | None) -> str:
     return f":white_check_mark: Opened *{case_key(case.id)}*: follow {where}."
 
 
+def build_invite_needed(case: Case, channel: str, bot_name: str) -> str:
+    """The ephemeral note to the opener when the playbook's private channel has not invited
+    the bot: the case is kept and posted as soon as someone invites it."""
+    return (
+        f":lock: *{case_key(case.id)}* is saved, but the bot is not in {escape(channel)}, a "
+        f"private channel, so its thread is not posted yet. Ask a member of {escape(channel)} "
+        f"to type `/invite @{escape(bot_name)}` there: the thread appears within a minute."
+    )
+
+
 # --- /escalate help, list, show --------------------------------------------------------------
 
 

@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 from slackbot.domain.cases import CaseStatus, case_key
-from slackbot.domain.mrkdwn import escape, group_mention, mention, one_line
+from slackbot.domain.mrkdwn import escape, group_mention, keyed, mention, one_line
 from slackbot.domain.playbooks import Playbook
+from slackbot.domain.slack_limits import VIEW_TITLE
 from slackbot.domain.status_machine import Action, CaseState, Transition, allowed_actions
 from slackbot.domain.updates import (
     NOTE_LIMIT,
@@ -92,7 +93,7 @@ def build_add_update_modal(case: Case) -> dict[str, Any]:
         "type": "modal",
         "callback_id": CaseView.ADD_UPDATE,
         "private_metadata": json.dumps({"case_id": case.id}),
-        "title": _plain(f"Update {key}", 24),
+        "title": _plain(keyed(key, "Update", limit=VIEW_TITLE), VIEW_TITLE),
         "submit": _plain("Save update", 24),
         "close": _plain("Cancel", 24),
         "blocks": [
@@ -197,16 +198,26 @@ def build_refusal(case_id: int, action: Action, reason: str) -> str:
 
 
 def build_denial(case_id: int, reason: str) -> str:
-    """The ephemeral answer to someone who may not move the case."""
-    return (
-        f":lock: You can't move {case_key(case_id)}: {reason}. Nothing changed; ask them in "
-        "the thread."
-    )
+    """The ephemeral answer to someone who may not act on the case: `reason` says who may and
+    what ("Only the opener, the owner or Tier 2 support (…) can edit the emails of ESC-42")."""
+    return f":lock: {reason}. Nothing changed; ask them in the thread of {case_key(case_id)}."
 
 
 def build_case_hidden(case: Case) -> str:
     """The answer to `/escalate show` for someone who may not see the case (no summary)."""
     return (
-        f":lock: You can't see {case_key(case.id)}: only its opener, its owner and its current "
-        f"tier's responders can. Ask in <#{case.channel_id}>."
+        f":lock: {case_key(case.id)} exists, but you can't see it: only members of "
+        f"<#{case.channel_id}>, its opener, its owner and its current tier's responders can. "
+        f"Ask in <#{case.channel_id}>."
+    )
+
+
+def build_hidden_count(hidden: int) -> str:
+    """The line under `/escalate list all` for the open cases the asker may not see."""
+    if not hidden:
+        return ""
+    cases = "case" if hidden == 1 else "cases"
+    return (
+        f"\n:lock: {hidden} more open {cases} in channels you are not in; ask their channel to "
+        "see them."
     )

@@ -12,8 +12,9 @@ from typing import Any
 
 from slackbot.domain.cases import CaseStatus, case_key
 from slackbot.domain.handoff import Purpose
-from slackbot.domain.mrkdwn import escape, one_line
+from slackbot.domain.mrkdwn import escape, keyed, one_line
 from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Section
+from slackbot.domain.slack_limits import VIEW_TITLE
 from slackbot.render.elements import field_element, plain
 from slackbot.render.ids import VALUE, CaseView, VendorAction, field_block_id
 from storage.models import Case, EmailDraft
@@ -178,7 +179,7 @@ def build_edit_modal(draft: EmailDraft, case: Case, playbook: Playbook) -> dict[
         "type": "modal",
         "callback_id": CaseView.EDIT_EMAIL,
         "private_metadata": json.dumps({"draft_id": draft.id}),
-        "title": plain(f"Edit email {key}", 24),
+        "title": plain(keyed(key, "Edit email", "Edit", limit=VIEW_TITLE), VIEW_TITLE),
         "submit": plain("Show new preview", 24),
         "close": plain("Cancel", 24),
         "blocks": [intro, *inputs][:100],
@@ -205,7 +206,7 @@ def build_not_vendor_modal(case: Case) -> dict[str, Any]:
         "type": "modal",
         "callback_id": CaseView.NOT_VENDOR_ISSUE,
         "private_metadata": json.dumps({"case_id": case.id}),
-        "title": plain(f"Back from vendor {key}", 24),
+        "title": plain(keyed(key, "Back from vendor", "From vendor", limit=VIEW_TITLE), VIEW_TITLE),
         "submit": plain("Return to our team", 24),
         "close": plain("Cancel", 24),
         "blocks": [

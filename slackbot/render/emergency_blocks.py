@@ -9,8 +9,9 @@ from typing import Any
 
 from slackbot.domain import emergency as em
 from slackbot.domain.cases import case_key
-from slackbot.domain.mrkdwn import escape, mention, one_line
+from slackbot.domain.mrkdwn import cut, escape, mention, one_line
 from slackbot.domain.playbooks import Contact, Playbook
+from slackbot.domain.slack_limits import CHECKBOX_OPTIONS, OPTION_TEXT, SECTION_TEXT
 from slackbot.domain.status_machine import Via
 from slackbot.render.elements import slack_date
 from slackbot.render.ids import VALUE, EmergencyAction, EmergencyBlock, EmergencyCallback
@@ -153,12 +154,19 @@ def build_emergency_modal(
     if fixed is None:
         blocks.append(_playbook_input(playbooks))
     blocks += _report_inputs(case_id)
-    criteria = fixed.emergency.criteria if fixed else _union_criteria(playbooks)
+    criteria = (fixed.emergency.criteria if fixed else _union_criteria(playbooks))[
+        :CHECKBOX_OPTIONS
+    ]
+    # A checkbox shows 75 characters: longer criteria are numbered, cut, and listed in full.
+    cut_some = any(len(item) > OPTION_TEXT for item in criteria)
+    if cut_some:
+        criteria = [f"{i + 1}. {item}" for i, item in enumerate(criteria)]
+        blocks.append(_criteria_in_full(criteria))
     blocks.append(
         _checkboxes(
             EmergencyBlock.CRITERIA,
             "Confirm every criterion",
-            [(item, em.criterion_value(i), 150) for i, item in enumerate(criteria[:10])],
+            [(item, em.criterion_value(i), OPTION_TEXT) for i, item in enumerate(criteria)],
         )
     )
     blocks.append(
@@ -179,6 +187,12 @@ def build_emergency_modal(
         "close": _plain("Cancel", 24),
         "blocks": blocks,
     }
+
+
+def _criteria_in_full(numbered: Sequence[str]) -> dict[str, Any]:
+    """The criteria whole, above the checkboxes that show them cut."""
+    text = cut("*The criteria in full*\n" + "\n".join(escape(c) for c in numbered), SECTION_TEXT)
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def _union_criteria(playbooks: Sequence[Playbook]) -> tuple[str, ...]:

@@ -12,7 +12,8 @@ from typing import Any
 from slackbot.domain.attachments import MB, megabytes
 from slackbot.domain.cases import case_key
 from slackbot.domain.inbound_rules import Proposal, Summary
-from slackbot.domain.mrkdwn import escape, mention, one_line
+from slackbot.domain.mrkdwn import cut, escape, mention, one_line
+from slackbot.domain.slack_limits import SECTION_TEXT
 from slackbot.domain.status_machine import Action
 from slackbot.render.elements import plain
 from slackbot.render.ids import VALUE, InboundAction, InboundView, VendorAction, field_block_id
@@ -47,11 +48,11 @@ class ThreadPost:
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, SECTION_TEXT)}}
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, SECTION_TEXT)}]}
 
 
 def _button(action: str, text: str, value: str, style: str | None = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from slackbot.domain.cases import case_key
+from slackbot.domain.cases import case_key, parse_id
 from slackbot.domain.deadlines import DeadlineKind, SnoozeChoice, overdue_by
 from slackbot.domain.mrkdwn import escape
 from slackbot.domain.playbooks import Contact
@@ -40,9 +40,12 @@ def parse_button_value(value: str) -> tuple[int | None, int | None]:
     """(deadline id, case id) from a button value; Nones when it is not ours."""
     try:
         data = json.loads(value or "{}")
-        return int(data["deadline"]), int(data["case"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, TypeError):
         return None, None
+    if not isinstance(data, dict):
+        return None, None
+    deadline_id, case_id = parse_id(data.get("deadline")), parse_id(data.get("case"))
+    return (deadline_id, case_id) if deadline_id and case_id else (None, None)
 
 
 def _button(action: ReminderAction | CaseAction, text: str, value: str, style: str | None = None):

@@ -19,7 +19,14 @@ from sqlmodel import Session
 
 from slackbot.domain.cases import case_key
 from slackbot.domain.playbooks import Playbook
-from slackbot.domain.status_machine import Responders, Transition, Via, authorise, responders_for
+from slackbot.domain.status_machine import (
+    Responders,
+    Transition,
+    Via,
+    authorise,
+    denial,
+    responders_for,
+)
 from slackbot.domain.vocabulary import EventKind
 from slackbot.render import case_blocks
 from slackbot.services import Services
@@ -153,12 +160,16 @@ def guard(
     what: str,
     now: datetime,
     reply_to: str | None,
+    besides: tuple[str, ...] = (),
 ) -> Result | None:
-    """None when `actor` may act at `tier`; else NEEDS_MEMBERS, or DENIED (recorded and told)."""
-    outcome, why, needs = check_actor(case, playbook, actor, tier)
+    """None when `actor` may act at `tier`; else NEEDS_MEMBERS, or DENIED (recorded and told,
+    in words that name who may: `besides` the tier's responders, e.g. "the opener")."""
+    outcome, _why, needs = check_actor(case, playbook, actor, tier)
     if outcome is Outcome.NEEDS_MEMBERS:
         return Result(outcome, case_id=case.id, needs=needs)
     if outcome is Outcome.DENIED:
+        responders = responders_for(playbook, tier, channel_id=case.channel_id)
+        why = denial(responders, what=what, case=case_key(case.id), besides=besides)
         deny(
             session,
             case,
@@ -198,6 +209,7 @@ def guard_case(
         what=what,
         now=now,
         reply_to=reply_to,
+        besides=("the opener", "the owner"),
     )
 
 

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from slackbot.domain.playbooks import Playbook
-from slackbot.domain.status_machine import Action
+from slackbot.domain.status_machine import Action, Responders
 from slackbot.usecases.actors import with_members
 from slackbot.usecases.case_change import Outcome, Result, check_actor
 from storage.models import Case, CaseEvent
@@ -36,9 +37,24 @@ def find_case(services: Services, case_id: int) -> Case | None:
         return get_case(session, case_id=case_id)
 
 
+def in_case_channel(services: Services, case: Case, user_id: str) -> bool:
+    """Whether `user_id` can see the case's channel (conversations.members, cached a minute by
+    the member directory); False when Slack won't say."""
+    if not case.channel_id:
+        return False
+    channel = Responders(tier=case.tier, name="channel", usergroup=None, channel=case.channel_id)
+    try:
+        return user_id in services.members.members(channel)
+    except SlackApiError:
+        return False
+
+
 def may_see(services: Services, case: Case, playbook: Playbook | None, user_id: str) -> bool:
-    """The case's opener, its owner and its current tier's responders may see it."""
+    """Who can see the case's channel, its opener, its owner and its current tier's
+    responders may see the case (its summary and history)."""
     if user_id in (case.opened_by, case.owner_id):
+        return True
+    if in_case_channel(services, case, user_id):
         return True
     if playbook is None:
         return False
@@ -68,6 +84,17 @@ def cases_open_for(services: Services, user_id: str | None) -> Sequence[Case]:
     """Open cases someone opened or owns (everyone's with None), newest first."""
     with Session(services.engine) as session:
         return open_cases(session, user_id=user_id)
+
+
+def open_cases_visible_to(services: Services, user_id: str) -> tuple[list[Case], int]:
+    """Everyone's open cases that `user_id` may see (`may_see`), and how many others there are."""
+    found = cases_open_for(services, None)
+    visible = [
+        case
+        for case in found
+        if may_see(services, case, services.playbooks.get(case.playbook_id), user_id)
+    ]
+    return visible, len(found) - len(visible)
 
 
 def action_for_reaction(

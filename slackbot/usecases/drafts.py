@@ -23,11 +23,16 @@ def request_draft(
     case_id: int,
     purpose: Purpose,
     user_id: str,
+    sender: str,
     now: datetime,
     note: str | None = None,
     dedup_key: str | None = None,
 ) -> OutboxItem:
-    """Record, in the caller's transaction, that a draft of `purpose` should be composed."""
+    """Record, in the caller's transaction, that a draft of `purpose` should be composed.
+
+    `user_id` asked for it (recorded as the draft's creator); `sender` is who the email names
+    as its sender, Cc and Reply-To: always the case's opener, the agent the vendor calls back,
+    whoever asked or presses Send (the history records who did)."""
     return enqueue(
         session,
         kind=OutboxKind.EMAIL_COMPOSE,
@@ -36,6 +41,7 @@ def request_draft(
             "case_id": case_id,
             "purpose": purpose.value,
             "user": user_id,
+            "sender": sender,
             "note": note,
         },
         now=now,

@@ -13,12 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
+from slackbot.domain.cases import case_key
 from slackbot.domain.email import EmailRejected, check_header, new_message_id
+from slackbot.domain.handoff import private_values
 from slackbot.domain.mrkdwn import escape
+from slackbot.domain.privacy import scrub_contacts
 from slackbot.domain.vocabulary import OutboxKind
 from slackbot.usecases import slack_posts
 from slackbot.usecases.outbox import enqueue
 from storage.models import OutboxItem
+from storage.repositories import get_case
 
 if TYPE_CHECKING:
     from slackbot.services import Services
@@ -97,18 +101,25 @@ class EmailOutcomes:
             hook(session, item, result)
 
     def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
-        """Say in the case thread that an email could not be sent, with the server's reason."""
+        """Say in the case thread that an email could not be sent, with the server's reason.
+
+        Never its subject nor its addresses: a hand-off's subject carries the end user's sign-up
+        email, and a server's reason may quote a recipient (contact values and addresses are
+        taken out of it)."""
         hook = self.on_given_up.get(item.payload.get("purpose") or "")
         if hook is not None:
             hook(session, item, reason)
         if item.case_id is None:
             return
+        case = get_case(session, case_id=item.case_id)
+        playbook = self.services.playbooks.get(case.playbook_id) if case else None
+        secrets = private_values(playbook, case.fields or {}) if case and playbook else ()
         slack_posts.post_in_thread(
             session,
             case_id=item.case_id,
             now=self.services.clock.now(),
             text=(
-                f":x: The email “{escape(item.payload.get('subject', ''))}” could not be sent: "
-                f"{escape(reason)}"
+                f":x: An email for {case_key(item.case_id)} could not be sent: "
+                f"{escape(scrub_contacts(reason, secrets))}"
             ),
         )

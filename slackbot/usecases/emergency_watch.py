@@ -16,9 +16,17 @@ from sqlmodel import Session, select
 
 from slackbot.domain import emergency as em
 from slackbot.domain import emergency_page as ep
+from slackbot.domain.cases import case_key
 from slackbot.domain.clock import ensure_utc
 from slackbot.domain.playbooks import Playbook
-from slackbot.domain.status_machine import Action, Responders, Via
+from slackbot.domain.status_machine import (
+    Action,
+    Responders,
+    Via,
+    denial,
+    on_call_for,
+    responders_for,
+)
 from slackbot.domain.vocabulary import BOT_ACTOR, SCHEDULER_ACTOR, EventKind
 from slackbot.render import emergency_blocks as eb
 from slackbot.services import Services
@@ -92,10 +100,19 @@ def acknowledge_pages(
 def may_answer_page(
     case: Case, playbook: Playbook, paged_by: Collection[str], actor: Actor
 ) -> tuple[Outcome, str, Responders | None]:
-    """Who paged, or the case's current tier's responders, may acknowledge or page again."""
+    """Who paged may acknowledge or page again, and the playbook's on-call group when it names
+    one, else the case's current tier's responders."""
     if actor.user_id in paged_by:
         return Outcome.APPLIED, "", None
-    return check_actor(case, playbook, actor, case.tier)
+    on_call = on_call_for(playbook)
+    if on_call is None:
+        return check_actor(case, playbook, actor, case.tier)
+    members = actor.members.get(on_call.tier)
+    if members is None:
+        return Outcome.NEEDS_MEMBERS, "", on_call
+    if actor.user_id in members:
+        return Outcome.APPLIED, "", None
+    return Outcome.DENIED, "", None
 
 
 def guard_page(
@@ -120,6 +137,12 @@ def guard_page(
         session.rollback()
         return page, Result(outcome, case_id=case.id, needs=needs)
     if outcome is Outcome.DENIED:
+        responders = on_call_for(playbook) or responders_for(
+            playbook, case.tier, channel_id=case.channel_id
+        )
+        why = denial(
+            responders, what=what, case=case_key(case.id), besides=("the person who paged",)
+        )
         deny(
             session,
             case,

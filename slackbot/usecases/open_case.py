@@ -69,6 +69,7 @@ def open_case(
                 case_id=case.id,
                 purpose=Purpose.HANDOFF,
                 user_id=requester.user_id,
+                sender=case.opened_by,
                 now=now,
                 dedup_key=f"handoff-draft:{case.id}",
             )
@@ -81,7 +82,8 @@ def open_case(
 
 def queue_case_thread(session, *, case: Case, requester: Requester | None, now) -> None:
     """Queue the root message, the details reply and (optionally) the agent's confirmation."""
-    slack_posts.post_root(session, case_id=case.id, now=now)
+    origin = requester.origin_channel if requester is not None else None
+    slack_posts.post_root(session, case_id=case.id, now=now, origin_channel=origin)
     slack_posts.post_in_thread(
         session,
         case_id=case.id,

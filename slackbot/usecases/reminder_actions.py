@@ -243,7 +243,14 @@ def _request_or_explain(
     contacts = purpose is not Purpose.LEADERSHIP or bool(playbook.leadership_contacts)
     drafted = bool(playbook.receiver.email) and contacts
     if drafted:
-        request_draft(session, case_id=case.id, purpose=purpose, user_id=user_id, now=now)
+        request_draft(
+            session,
+            case_id=case.id,
+            purpose=purpose,
+            user_id=user_id,
+            sender=case.opened_by,
+            now=now,
+        )
     else:
         slack_posts.post_ephemeral(
             session,

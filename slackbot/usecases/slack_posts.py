@@ -23,9 +23,10 @@ from sqlmodel import Session, select
 from slackbot.domain.clock import ensure_utc
 from slackbot.domain.playbooks import Playbook
 from slackbot.domain.vocabulary import OutboxKind, OutboxState
-from slackbot.effects import PermanentFailure, RetryLater
+from slackbot.effects import NotInvited, PermanentFailure, RetryLater
 from slackbot.render import blocks
 from slackbot.usecases.outbox import enqueue, may_have_happened
+from storage.db import write_session
 from storage.models import Case, OutboxItem
 from storage.repositories import get_case, record_message
 
@@ -47,13 +48,19 @@ RENDERERS: dict[str, Renderer] = {
 # --- recording, for use cases ----------------------------------------------------------------
 
 
-def post_root(session: Session, *, case_id: int, now: datetime) -> None:
-    """Queue the first posting of a case's root message."""
+def post_root(
+    session: Session, *, case_id: int, now: datetime, origin_channel: str | None = None
+) -> None:
+    """Queue the first posting of a case's root message (`origin_channel`: where its opener
+    asked, to tell them there if the playbook's channel has not invited the bot)."""
+    payload: dict[str, Any] = {"case_id": case_id, "post": True}
+    if origin_channel:
+        payload["origin_channel"] = origin_channel
     enqueue(
         session,
         kind=OutboxKind.SLACK_ROOT,
         case_id=case_id,
-        payload={"case_id": case_id, "post": True},
+        payload=payload,
         now=now,
         dedup_key=f"root-post:{case_id}",
     )
@@ -188,12 +195,30 @@ class SlackPosts:
                 raise RetryLater("root message not posted yet", WAIT_FOR_ROOT, count=False)
             if playbook is None:
                 raise PermanentFailure(f"playbook {case.playbook_id!r} no longer exists")
-            posted = self._posted_before(item, playbook.channel) or poster.post(
-                playbook.channel, text=text, blocks=body, key=post_key(item)
-            )
+            try:
+                posted = self._posted_before(item, playbook.channel) or poster.post(
+                    playbook.channel, text=text, blocks=body, key=post_key(item)
+                )
+            except NotInvited as exc:
+                self._ask_for_invite(case, item, exc.channel)
+                raise
             return {**posted, "posted": True}
         poster.update(channel=case.channel_id, ts=case.root_ts, text=text, blocks=body)
         return {"channel": case.channel_id, "ts": case.root_ts, "posted": False}
+
+    def _ask_for_invite(self, case: Case, item: OutboxItem, channel: str) -> None:
+        """Tell the opener, once, that the case waits for the bot's invitation to `channel`."""
+        text = blocks.build_invite_needed(case, channel, self.services.poster.bot_name())
+        with write_session(self.services.engine) as session:
+            post_ephemeral(
+                session,
+                user=case.opened_by,
+                channel=item.payload.get("origin_channel"),
+                now=self.services.clock.now(),
+                text=text,
+                dedup_key=f"invite-needed:{case.id}",
+            )
+        self.services.outbox.kick()
 
     def _posted_before(
         self, item: OutboxItem, channel: str, thread_ts: str | None = None

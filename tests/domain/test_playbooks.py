@@ -56,8 +56,7 @@ email = "not-an-address"
         load_playbooks(path)
     message = str(error.value)
     assert str(path) in message
-    assert "playbook 'vendor'" in message
-    assert "receiver.email" in message
+    assert message.startswith(f"{path}: playbook vendor: receiver.email: ")
 
 
 def test_bad_duration_and_unknown_key(tmp_path):
@@ -111,7 +110,7 @@ INBOUND_BASE = (
             "inbound.acknowledgement[0]",
             "named group (?P<ticket>",
         ),
-        ("acknowledged = ['x']", "inbound.acknowledged", "Extra inputs"),
+        ("acknowledged = ['x']", "inbound.acknowledged", "unknown key"),
     ],
 )
 def test_bad_inbound_patterns_name_file_playbook_and_key(tmp_path, table, key, says):
@@ -119,7 +118,7 @@ def test_bad_inbound_patterns_name_file_playbook_and_key(tmp_path, table, key, s
     with pytest.raises(PlaybookError) as error:
         load_playbooks(path)
     message = str(error.value)
-    assert message.startswith(f"{path}: playbook 'v', key '{key}': ")
+    assert message.startswith(f"{path}: playbook v: {key}: ")
     assert says in message
     assert "\n" not in message
 

@@ -14,9 +14,11 @@ from slackbot.domain.status_machine import (
     allowed_actions,
     apply,
     authorise,
+    denial,
     parse_action,
     responders_for,
     undo,
+    what_phrase,
 )
 
 S = CaseStatus
@@ -241,3 +243,20 @@ def test_moves_within_the_vendors_side_or_away_from_it_are_not_hand_offs():
     assert not back.hands_off
     returned = apply(CaseState(S.WITH_VENDOR, "U1", 1), A.NOT_VENDOR_ISSUE, actor="U1", top_tier=3)
     assert not returned.hands_off
+
+
+def test_a_denial_names_who_may_act_and_what_was_refused():
+    group = Responders(tier=2, name="Tier 2 support", usergroup="S0TIER2", channel=None)
+    channel = Responders(tier=1, name="Tier 1 support", usergroup=None, channel="C1")
+    besides = ("the opener", "the owner")
+    assert denial(group, what="edit email", case="ESC-42", besides=besides) == (
+        "Only the opener, the owner or Tier 2 support (<!subteam^S0TIER2>) can edit the emails "
+        "of ESC-42"
+    )
+    assert denial(channel, what="resolve", case="ESC-7") == (
+        "Only Tier 1 support (this channel) can resolve ESC-7"
+    )
+    assert denial(channel, what="draft hand-off email", case="ESC-7", besides=besides[:1]) == (
+        "Only the opener or Tier 1 support (this channel) can ask for the hand-off email of ESC-7"
+    )
+    assert what_phrase("page again", "ESC-3") == "page on-call again for ESC-3"

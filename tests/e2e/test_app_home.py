@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from slackbot.devtools.slack_rules import trigger_id
 from slackbot.render.ids import HomeAction
 from storage.db import write_session
 from storage.models import Case, Deadline
@@ -36,7 +37,7 @@ def _press(bot, fake_slack, action: str, value: str) -> dict:
             "user": {"id": VIEWER, "team_id": "T0TEAM001"},
             "api_app_id": "A0APP0001",
             "container": {"type": "view", "view_id": "V0HOME"},
-            "trigger_id": "1337.42.abcdef",
+            "trigger_id": trigger_id(),
             "view": {"id": "V0HOME", "type": "home"},
             "actions": [
                 {"type": "button", "action_id": action, "block_id": "home_pager", "value": value}

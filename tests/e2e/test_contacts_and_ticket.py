@@ -147,7 +147,7 @@ def test_a_responder_records_the_vendor_ticket_and_the_root_message_shows_it(bot
     assert note["text"].startswith(
         f":memo: <@{DANA}> added an update to ESC-{case_id}: vendor ticket *IDV-777*"
     )
-    assert "You can't" not in texts(fake_slack, "chat.postEphemeral")
+    assert ":lock:" not in texts(fake_slack, "chat.postEphemeral")
 
 
 def test_someone_who_is_not_a_responder_is_denied_and_nothing_changes(bot, fake_slack, case):
@@ -155,9 +155,10 @@ def test_someone_who_is_not_a_responder_is_denied_and_nothing_changes(bot, fake_
     before, _ = load(bot, case_id)
     response = bot.sender.command("/escalate", f"ticket ESC-{case_id} IDV-999", user=STRANGER)
     assert response.status == 200 and "IDV-999" in response.body
-    denial = wait_for_text(fake_slack, "chat.postEphemeral", "You can't").body
+    denial = wait_for_text(fake_slack, "chat.postEphemeral", ":lock:").body
     assert denial["user"] == STRANGER
-    assert f"You can't move ESC-{case_id}" in denial["text"] and "Nothing changed" in denial["text"]
+    assert f"Only Tier 1 support (this channel) can add updates to ESC-{case_id}" in denial["text"]
+    assert "Nothing changed" in denial["text"]
     stored, events = load(bot, case_id)
     assert (stored.vendor_ticket, stored.last_update_at) == (None, None)
     assert stored.version == before.version

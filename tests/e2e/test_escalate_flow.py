@@ -19,7 +19,7 @@ def test_slash_command_opens_the_picker_modal(bot, fake_slack):
     assert response.status == 200
     call = fake_slack.wait_for("views.open")[0]
     view = call.body["view"]
-    assert call.body["trigger_id"] == "1337.42.abcdef"
+    assert call.body["trigger_id"] == bot.sender.last_trigger_id
     assert view["callback_id"] == "escalate_pick_playbook"
     options = [o["value"] for o in view["blocks"][1]["element"]["options"]]
     assert options == ["idv", "tier3", "assister"]
@@ -151,8 +151,14 @@ def test_list_and_show_find_the_case(bot, fake_slack):
     assert "ESC-1" in mine and "Prescriber cannot pass" in mine
     others = bot.sender.command("/escalate", "list", user="U0OTHER01").body
     assert "none" in others
-    everyone = bot.sender.command("/escalate", "list all", user="U0OTHER01").body
-    assert "ESC-1" in everyone
+    # Everyone's open cases, but only those whose channel the asker is in (or may act on).
+    channel = fake_slack.channel_ids["#escalations-idv"]
+    fake_slack.channel_members[channel] = ["U0AGENT01", "U0MEMBER1"]
+    outside = bot.sender.command("/escalate", "list all", user="U0OTHER01").body
+    assert "ESC-1" not in outside and "Prescriber cannot pass" not in outside
+    assert "1 more open case" in outside
+    everyone = bot.sender.command("/escalate", "list all", user="U0MEMBER1").body
+    assert "ESC-1" in everyone and "more open" not in everyone
     shown = bot.sender.command("/escalate", "show esc-1").body
     assert "ESC-1" in shown
     assert "opened" in shown
@@ -160,14 +166,16 @@ def test_list_and_show_find_the_case(bot, fake_slack):
     assert "pat@clinic.example.com" not in shown
 
 
-def test_show_answers_only_the_opener_the_owner_and_the_tiers_responders(bot, fake_slack):
+def test_show_answers_only_the_channel_the_opener_the_owner_and_the_tiers_responders(
+    bot, fake_slack
+):
     _open_idv_case(bot, fake_slack)
     fake_slack.wait_for("chat.postMessage", 2)
     with Session(bot.services.engine) as session:
         channel = session.get(Case, 1).channel_id
     fake_slack.channel_members[channel] = ["U0AGENT01", "U0DANA001"]
     hidden = bot.sender.command("/escalate", "show ESC-1", user="U0STRANGE1").body
-    assert "can't see ESC-1" in hidden and f"<#{channel}>" in hidden
+    assert "ESC-1 exists, but you can't see it" in hidden and f"<#{channel}>" in hidden
     assert "Prescriber cannot pass" not in hidden and "opened" not in hidden
     shown = bot.sender.command("/escalate", "show ESC-1", user="U0DANA001").body
     assert "Prescriber cannot pass" in shown and "History" in shown

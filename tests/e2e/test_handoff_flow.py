@@ -260,7 +260,7 @@ def test_a_permanent_refusal_is_reported_in_the_thread_and_can_be_sent_again(
     value = button(blocks_of(preview), EmailAction.SEND)["value"]
     smtp.refuse_next("550 5.1.1 No such mailbox here")
     press(mail_bot, EmailAction.SEND, value, channel=channel)
-    report = fake_slack.wait_for_post(":x: The email")[-1]
+    report = fake_slack.wait_for_post(":x: An email")[-1]
     assert "550 5.1.1 No such mailbox here" in report.body["text"]
     wait_until(lambda: drafts(mail_bot, case_id)[0].state == "failed")
     failed = preview_update(mail_bot, fake_slack, int(value), ":warning: Not delivered")

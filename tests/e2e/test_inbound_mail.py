@@ -92,7 +92,12 @@ def _item_ts(bot, dedup_key: str) -> str:
 
 
 def _edits(fake_slack, ts: str) -> list:
-    return [call for call in fake_slack.calls_to("chat.update") if call.body.get("ts") == ts]
+    """The edits of message `ts` that Slack took (a refused one edits nothing)."""
+    return [
+        call
+        for call in fake_slack.calls_to("chat.update")
+        if call.body.get("ts") == ts and call.error is None
+    ]
 
 
 def _deliver(bot, raw: bytes, dovecot, clock, minutes: int = 5):
@@ -258,7 +263,9 @@ def test_an_unmatched_email_goes_to_the_channel_and_is_attached_by_button(
     for private in ("robin.placeholder@example.com", "555-555-0199", "01/02/1970"):
         assert private not in shown
     assert not thread_posts(fake_slack, root_ts, "Email from")
-    inbox, ts = summary.body["channel"], _item_ts(mail_bot, f"inbound-unmatched:{row.id}")
+    # Slack's button payload names the channel by id, whatever name the bot posted to.
+    inbox = fake_slack.channel_ids[UNMATCHED_CHANNEL]
+    ts = _item_ts(mail_bot, f"inbound-unmatched:{row.id}")
     attach = button(blocks_of(summary), InboundAction.ATTACH)["value"]
 
     press(mail_bot, InboundAction.ATTACH, attach, channel=inbox, ts=ts)
@@ -296,7 +303,8 @@ def test_an_unmatched_email_ignored_stays_out_of_every_case(
     [row] = inbound_rows(mail_bot)
     [summary] = _unmatched_post(fake_slack)
     ts = _item_ts(mail_bot, f"inbound-unmatched:{row.id}")
-    press(mail_bot, InboundAction.DISMISS, str(row.id), channel=summary.body["channel"], ts=ts)
+    inbox = fake_slack.channel_ids[UNMATCHED_CHANNEL]
+    press(mail_bot, InboundAction.DISMISS, str(row.id), channel=inbox, ts=ts)
     wait_until(lambda: inbound_rows(mail_bot)[0].status == "ignored")
     [edited] = wait_until(lambda: _edits(fake_slack, ts))
     assert "ignored by <@U0AGENT01>" in str(edited.body)

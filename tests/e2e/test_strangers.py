@@ -89,3 +89,11 @@ def test_a_tier_responder_may_ask_the_vendor_for_an_update(fast_bot, fake_slack,
     _press(fast_bot, ReminderAction.ASK_VENDOR, value, RESPONDER)
     fake_slack.wait_for_post("Request for an update email")
     assert "update_requested" in [e.kind for e in _events(fast_bot, case_id)]
+
+
+def test_escalate_overdue_lists_only_the_cases_the_asker_may_see(fast_bot, fake_slack, clock):
+    case_id, _ = _reminder_value(fast_bot, fake_slack, clock)
+    outside = fast_bot.sender.command("/escalate", "overdue", user=STRANGER).body
+    assert f"ESC-{case_id}" not in outside and "1 more open case" in outside
+    inside = fast_bot.sender.command("/escalate", "overdue", user=RESPONDER).body
+    assert f"ESC-{case_id}" in inside and "more open" not in inside

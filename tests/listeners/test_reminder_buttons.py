@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from slackbot.devtools.slack_rules import trigger_id
 from slackbot.render.ids import CaseAction, CaseView
 from slackbot.render.reminders import ReminderAction
 from slackbot.usecases import deadlines
@@ -30,7 +31,7 @@ def press(bot, action: str, value: str, user: str = "U0AGENT01"):
         "api_app_id": "A0APP0001",
         "channel": {"id": "C0FAST001", "name": "fast"},
         "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0FAST001"},
-        "trigger_id": "1337.42.abcdef",
+        "trigger_id": trigger_id(),
         "actions": [
             {
                 "type": "button",
@@ -62,7 +63,9 @@ def _reminder(bot, fake_slack, clock):
 
 def test_record_update_button_opens_the_cases_add_update_form(fast_bot, fake_slack, clock):
     case_id, _ = _reminder(fast_bot, fake_slack, clock)
-    assert press(fast_bot, CaseAction.ADD_UPDATE, str(case_id)).status == 200
+    # Add update is for the tier's responders: the form opens only for them (issue 11).
+    fake_slack.usergroups["S0TIER10009"] = ["U0TIER1001"]
+    assert press(fast_bot, CaseAction.ADD_UPDATE, str(case_id), user="U0TIER1001").status == 200
     opened = fake_slack.wait_for("views.open")[-1]
     view = opened.body["view"]
     if isinstance(view, str):

@@ -12,6 +12,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from slackbot.devtools.slack_api import Failure
+from slackbot.effects import NotInvited
 from slackbot.outbound.slack import METADATA_TYPE, PostOutcomeUnknown, SlackPoster
 
 
@@ -64,3 +65,30 @@ def test_a_channel_nobody_can_list_is_not_searched(fake_slack):
     poster = _poster(fake_slack)
     assert poster.find_post("#nowhere", "1@1") is None
     assert fake_slack.calls_to("conversations.history") == []
+
+
+def test_a_named_channel_is_posted_to_by_its_id_and_joined_by_id_to_read_it(fake_slack):
+    channel = fake_slack.add_channel("#escalations-idv")
+    poster = _poster(fake_slack)
+    root = poster.post("#escalations-idv", text="root", key="7@1")
+    assert fake_slack.calls_to("chat.postMessage")[0].body["channel"] == channel
+    assert poster.find_post("#escalations-idv", "7@1") == root
+    [join] = fake_slack.calls_to("conversations.join")
+    assert join.body["channel"] == channel  # an id: Slack refuses a name here
+    assert poster.find_post("#escalations-idv", "7@1") == root
+    assert len(fake_slack.calls_to("conversations.join")) == 1  # joined once
+    assert [c.error for c in fake_slack.calls if c.error] == ["not_in_channel"]
+
+
+def test_a_private_channel_without_the_bot_is_not_invited_until_someone_invites_it(fake_slack):
+    fake_slack.add_channel("#secret-escalations", private=True)
+    poster = _poster(fake_slack)
+    with pytest.raises(NotInvited) as waiting:
+        poster.post("#secret-escalations", text="root", key="7@1")
+    assert waiting.value.count is False  # kept for as long as it takes
+    assert fake_slack.posts_in("#secret-escalations") == []
+    assert poster.find_post("#secret-escalations", "7@1") is None
+    fake_slack.invite("#secret-escalations")
+    root = poster.post("#secret-escalations", text="root", key="7@1")
+    assert root["channel"] == fake_slack.channel_ids["#secret-escalations"]
+    assert poster.find_post("#secret-escalations", "7@1") == root

@@ -101,7 +101,8 @@ def world(database: str, workdir: Path) -> Iterator[World]:
         else:
             reader_url = stack.enter_context(postgres_schema(os.environ["TEST_DATABASE_URL"]))
             url = f"{reader_url}&application_name={application_name}"
-        state, server = start_fake_slack()
+        # Slack's rate-limit tiers too: a crash-and-recover must not hammer the Web API.
+        state, server = start_fake_slack(strict_rate_limits=True)
         stack.callback(server.server_close)
         stack.callback(server.shutdown)
         smtp = SmtpServer()
@@ -116,6 +117,8 @@ def world(database: str, workdir: Path) -> Iterator[World]:
         finally:
             for bot in here.bots:
                 bot.stop()
+        refused = state.refused_payloads()
+        assert not refused, f"Slack would have refused: {refused}"
 
 
 # --- what is counted -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slackbot.devtools.slack_api import TEAM_ID
+from slackbot.devtools.slack_rules import trigger_id
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
@@ -213,7 +214,7 @@ class SocketSender:
             "command": command,
             "text": text,
             "api_app_id": "A0APP0001",
-            "trigger_id": f"1337.42.{uuid.uuid4().hex[:8]}",
+            "trigger_id": trigger_id(),
             "response_url": "https://hooks.slack.com/commands/T0TEAM001/1/abc",
         }
         return self.server.wait_for_ack(self.server.send("slash_commands", payload))

@@ -11,13 +11,14 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from slackbot.domain.handoff import Purpose
+from slackbot.domain.status_machine import Action
 from slackbot.listeners.parse import int_or_none, user_and_channel
 from slackbot.render.email_blocks import build_edit_modal, build_not_vendor_modal
 from slackbot.render.ids import VendorAction
 from slackbot.services import Services
 from slackbot.usecases import vendor_email
 from slackbot.usecases.actors import with_members
-from slackbot.usecases.cases import find_case
+from slackbot.usecases.move_check import case_if_may
 
 #: The vendor buttons that ask for a draft, and of what.
 DRAFT_BUTTONS = {
@@ -96,16 +97,22 @@ def handle_edit(
 def handle_not_vendor_button(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ):
-    """Open the form for the vendor's notes on why it is not their issue."""
+    """Open the form for the vendor's notes on why it is not their issue, for who may make
+    the move only (checked before the form opens)."""
     ack()
     case_id = int_or_none(action.get("value"))
     if case_id is None:
         return
-    case = find_case(context["services"], case_id)
-    if case is None:
-        return
-    view = build_not_vendor_modal(case)
-    view["private_metadata"] = json.dumps(
-        {"case_id": case.id, "channel": (body.get("channel") or {}).get("id")}
+    user, channel = user_and_channel(body)
+    case = case_if_may(
+        context["services"],
+        case_id=case_id,
+        what=Action.NOT_VENDOR_ISSUE.value,
+        user_id=user,
+        channel=channel,
     )
+    if case is None:
+        return  # no such case, or denied (and told)
+    view = build_not_vendor_modal(case)
+    view["private_metadata"] = json.dumps({"case_id": case.id, "channel": channel})
     client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -3,7 +3,7 @@
 1. A draft is asked for in the caller's transaction, through the outbox
    (`slackbot.usecases.drafts.request_draft`): the hand-off when a case opens, or a follow-up
    when someone presses a vendor button (`request`) or a reminder's.
-2. The outbox performs it (`compose`): it reads the requester's name and email from Slack (the
+2. The outbox performs it (`compose`): it reads the case opener's name and email from Slack (the
    vendor writes back to our agent), composes the draft from the case and its playbook, stores
    it and posts the preview, contact details hidden, in the case thread.
 3. Send (`send`) claims the draft and queues the email in one transaction; the mail server's

@@ -1,5 +1,5 @@
-"""Composing a draft (the outbox's side of a request): read the requester's Slack profile, so
-the vendor writes back to our agent, compose the email from the case as it is now, store it
+"""Composing a draft (the outbox's side of a request): read the case opener's Slack profile, so
+the vendor writes back to our agent whoever asked, compose the email from the case as it is now, store it
 (superseding earlier unsent drafts of its kind) and post its preview, contact details hidden."""
 
 from __future__ import annotations
@@ -169,16 +169,23 @@ def store_draft(
     return row
 
 
+def _sender_id(payload: dict[str, Any]) -> str:
+    """Who the email names as its sender (items queued before the opener was named: the
+    requester)."""
+    return payload.get("sender") or payload["user"]
+
+
 @dataclass
 class Composer:
-    """The outbox handler that reads the requester's Slack profile and composes the draft."""
+    """The outbox handler that reads the sender's (the opener's) profile and composes the draft."""
 
     services: Services
 
     def perform(self, item: OutboxItem) -> dict[str, Any]:
-        """Read the requester's name and email from Slack (both empty if Slack won't say)."""
+        """Read the sender's (the case opener's) name and email from Slack (both empty if Slack
+        won't say)."""
         # Composed anyway without them: the draft then says the address is missing and how.
-        return self.services.poster.profile(item.payload["user"])
+        return self.services.poster.profile(_sender_id(item.payload))
 
     def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
         """Composing gave up (Slack kept failing): say so in the thread, with how to retry."""
@@ -198,7 +205,7 @@ class Composer:
         playbook = self.services.playbooks.get(case.playbook_id) if case else None
         if case is None or playbook is None:
             return
-        sender = Sender(payload["user"], result.get("name") or "", result.get("email") or "")
+        sender = Sender(_sender_id(payload), result.get("name") or "", result.get("email") or "")
         now = self.services.clock.now()
         note = payload.get("note")
         purpose = Purpose(payload["purpose"])

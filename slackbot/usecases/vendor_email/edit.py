@@ -88,7 +88,7 @@ def edit_draft(
             _apply_details(services, session, case, values, actor.user_id, now)
         else:
             note = values.get("note") or None
-        sender = Sender(**row.sender) if row.sender else Sender(row.created_by)
+        sender = Sender(**row.sender) if row.sender else Sender(case.opened_by)
         draft = compose(session, act.playbook, case, purpose, sender, note=note, now=now)
         store_draft(
             session,

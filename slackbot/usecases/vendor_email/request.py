@@ -1,6 +1,6 @@
 """Asking for a draft from a button: the case's Preview hand-off, Reopen with vendor, or
 Escalate to vendor leadership/technical. Only who may act on the case may ask (the draft names
-its requester as the sender); composition happens in the outbox (`compose`)."""
+the case's opener as the sender, whoever asks); composition happens in the outbox (`compose`)."""
 
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ def ask_for_draft(
                 case_id=case.id,
                 purpose=purpose,
                 user_id=actor.user_id,
+                sender=case.opened_by,
                 now=now,
                 note=note,
             )

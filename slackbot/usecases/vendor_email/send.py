@@ -19,6 +19,7 @@ from slackbot.domain.draft_checks import email_problems
 from slackbot.domain.email import EmailRejected, new_message_id, reply_to_with
 from slackbot.domain.handoff import Draft, Purpose, private_values
 from slackbot.domain.handoff_followups import moves_when_sent
+from slackbot.domain.privacy import scrub_contacts
 from slackbot.domain.status_machine import IllegalTransition, Via, apply
 from slackbot.domain.vocabulary import BOT_ACTOR, DraftState, EventKind
 from slackbot.render import case_blocks, email_preview_blocks
@@ -204,6 +205,11 @@ def _follow(
             ),
             now,
         )
+    # A case someone marked ⏳ before the email went is already with the vendor, so no move ran:
+    # the email that reached them is still the hand-off, and their clocks start from it.
+    if purpose is Purpose.HANDOFF and case.handed_off_at is None:
+        case.handed_off_at = now
+        session.add(case)
 
 
 def email_sent(services: Services, session: Session, item: OutboxItem, result: dict) -> None:
@@ -240,6 +246,11 @@ def email_given_up(services: Services, session: Session, item: OutboxItem, reaso
     row = get_draft(session, draft_id=item.payload.get("draft_id"))
     if row is None:
         return
+    # The preview shows the reason to the channel: no contact value or address in it.
+    case = get_case(session, case_id=row.case_id)
+    playbook = services.playbooks.get(case.playbook_id) if case else None
+    secrets = private_values(playbook, case.fields or {}) if case and playbook else ()
+    reason = scrub_contacts(reason, secrets)
     row.state, row.error = DraftState.FAILED.value, reason[:2000]
     if row.purpose == Purpose.HANDOFF:  # it never reached them: Send may be pressed again
         case = get_case(session, case_id=row.case_id, lock=True)
