@@ -59,8 +59,9 @@ OPENER = "U0BENCHOPEN"
 #: Tier-1 responders (members of the playbook's channel) who react and press buttons.
 USERS = [f"U0BENCH{n:03d}" for n in range(1, 11)]
 TIER2_GROUP = "S0BENCHTIER2"
-#: A cycle any case can follow for ever: open/reopened → acknowledged → resolved → reopened.
-REACTIONS = ("eyes", "white_check_mark", "repeat")
+#: A cycle any case can follow for ever: open/returned → acknowledged → waiting on vendor →
+#: returned. (A resolve needs its note form since issue 13: ✅ alone moves nothing.)
+REACTIONS = ("eyes", "hourglass_flowing_sand", "no_entry_sign")
 #: The same cycle with the root message's buttons (their action ids are Slack-facing, stable).
 BUTTONS = ("case_acknowledge", "case_resolve", "case_reopen")
 #: The bot's scheduler tick: items left for the retry tick would otherwise stall a phase for the
@@ -401,7 +402,7 @@ def end_to_end(run: Run, cases: list[CaseRow]) -> dict[str, object]:
 
 
 def paced(run: Run, cases: list[CaseRow]) -> dict[str, float]:
-    """One ✅ at a time, each waited for: the median cost of one reaction, alone."""
+    """One ⏳ at a time, each waited for: the median cost of one reaction (a move), alone."""
     samples: dict[str, list[float]] = {
         "sql": [],
         "checkouts": [],
@@ -412,7 +413,8 @@ def paced(run: Run, cases: list[CaseRow]) -> dict[str, float]:
     }
     origins: Counter[str] = Counter()
     for n, case in enumerate(cases):
-        event = reaction_event(USERS[n % len(USERS)], "white_check_mark", CHANNEL_ID, case.root_ts)
+        emoji = "hourglass_flowing_sand"
+        event = reaction_event(USERS[n % len(USERS)], emoji, CHANNEL_ID, case.root_ts)
         request = run.builder.event(event, event_id=run.event_id())
         delta, where = counted(run, lambda request=request: send_one(run.bot.port, request))
         origins.update(where)
@@ -439,7 +441,7 @@ def listing_cost(run: Run, times: int = 5) -> dict[str, float]:
 
 
 def bursts(run: Run, cases: list[CaseRow]) -> tuple[int, int]:
-    """✅ then 🔁 on one case, back to back from one client (20 cases at once): in order?"""
+    """⏳ then 🚫 on one case, back to back from one client (20 cases at once): in order?"""
     units = []
     for n, case in enumerate(cases):
         user = USERS[n % len(USERS)]
@@ -449,13 +451,13 @@ def bursts(run: Run, cases: list[CaseRow]) -> tuple[int, int]:
                     reaction_event(user, emoji, CHANNEL_ID, case.root_ts or ""),
                     event_id=run.event_id(),
                 )
-                for emoji in ("white_check_mark", "repeat")
+                for emoji in ("hourglass_flowing_sand", "no_entry_sign")
             )
         )
     run_load(run.bot.port, units, clients=CLIENTS)
     run.settle()
     statuses = run.reader.statuses()
-    return sum(1 for case in cases if statuses.get(case.id) == "reopened"), len(cases)
+    return sum(1 for case in cases if statuses.get(case.id) == "returned"), len(cases)
 
 
 def run_database(
@@ -640,7 +642,7 @@ def table(mode: Mode, results: dict[str, dict], sweeps: dict[str, object]) -> st
             "",
         ),
         row(
-            "same-case bursts (✅ then 🔁) ending reopened",
+            "same-case bursts (⏳ then 🚫) ending returned",
             lambda r: f"{r['bursts'][0]}/{r['bursts'][1]}",
             "all",
         ),

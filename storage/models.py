@@ -90,6 +90,20 @@ class Case(SQLModel, table=True):
     source_link: str | None = Field(default=None, max_length=500)
     #: The intake's triage outcome: whose problem it is (`slackbot.domain.inquiries.Triage`).
     triage: str | None = Field(default=None, max_length=16)
+    #: When the hand-off email was queued (or handed over by hand): no second one goes (issue 13).
+    handoff_emailed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    #: The latest resolution note: issue, done (what was done or advised), action_by, by, at.
+    resolution: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: Whether the latest resolution said action is still needed (the reports count it).
+    action_needed: bool | None = None
+    #: The opener's answer to "how did it go": 1-5, an optional comment, and when.
+    rating: int | None = None
+    rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rated_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
 
 class CaseEvent(SQLModel, table=True):

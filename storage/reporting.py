@@ -336,15 +336,33 @@ def pages_sent(
 def resolutions_needing_action(
     session: Session, start: datetime, end: datetime, playbook_id: Scope = None
 ) -> int:
-    """Resolutions marked "action still needed": always 0, resolutions store no such flag yet."""
-    return 0
+    """Cases resolved in [start, end), still resolved at `end`, whose note said action is still
+    needed (read from the resolve's own event, so a later resolve never changes the past)."""
+    event = aliased(CaseEvent, name="moved")
+    statement = (
+        select(func.count(distinct(event.case_id)))
+        .select_from(event)
+        .join(Case, Case.id == event.case_id)
+        .where(
+            event.to_status == CaseStatus.RESOLVED.value,
+            event.at >= start,
+            event.at < end,
+            event.detail["action_needed"].as_boolean().is_(True),
+            _held(event, end),
+        )
+    )
+    return int(session.execute(_scope(statement, playbook_id)).scalar() or 0)
 
 
 def satisfaction_ratings(
     session: Session, start: datetime, end: datetime, playbook_id: Scope = None
 ) -> Satisfaction:
-    """Satisfaction ratings collected in the period: none, no rating is collected yet."""
-    return Satisfaction()
+    """The openers' ratings given in [start, end): how many, and their mean (1-5)."""
+    statement = select(func.count(Case.id), func.avg(Case.rating)).where(
+        Case.rated_at >= start, Case.rated_at < end, Case.rating.is_not(None)
+    )
+    count, mean = session.execute(_scope(statement, playbook_id)).one()
+    return Satisfaction(int(count or 0), round(float(mean), 2) if count else None)
 
 
 def general_inquiries(

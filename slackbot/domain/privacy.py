@@ -17,7 +17,11 @@ from slackbot.domain.playbooks import FieldKind, Playbook
 
 #: Event detail keys that hold what people typed or addressed: replies, notes, the vendor's
 #: wording, reasons quoted from mail servers, file names, email recipients.
-FREE_TEXT_KEYS = frozenset({"text", "note", "vendor_status", "reason", "files", "to", "cc"})
+FREE_TEXT_KEYS = frozenset(
+    # "resolution" is the closing note and "comment" the opener's rating comment (issue 13);
+    # the flat "action_needed" and "score" next to them stay: the reports count them.
+    {"text", "note", "vendor_status", "reason", "files", "to", "cc", "resolution", "comment"}
+)
 #: Field kinds whose values are categories or instants rather than words people typed.
 ANONYMOUS_KINDS = frozenset({FieldKind.CHOICE, FieldKind.DATETIME, FieldKind.TIMEZONE})
 

@@ -75,6 +75,8 @@ S = CaseStatus
 #: Still being worked: every status but the closed ones.
 ACTIVE = frozenset(status for status in CaseStatus if not status.is_closed)
 CLOSED = frozenset(status for status in CaseStatus if status.is_closed)
+#: The statuses in which the receiving side has the case (their clocks run from the hand-off).
+VENDOR_SIDE = frozenset({S.WITH_VENDOR, S.VENDOR_CONTACTING_USER})
 
 #: The transition table: (from status, action) → to status. Anything absent is illegal.
 TRANSITIONS: Mapping[tuple[CaseStatus, Action], CaseStatus] = {
@@ -170,8 +172,8 @@ class Transition:
 
     @property
     def hands_off(self) -> bool:
-        """Whether the case was handed to the receiving side."""
-        return self.action is Action.HAND_TO_VENDOR
+        """Whether the case went to the receiving side, by any route (📤, ⏳, the email, …)."""
+        return self.after.status in VENDOR_SIDE and self.before.status not in VENDOR_SIDE
 
 
 def target(status: CaseStatus, action: Action) -> CaseStatus | None:

@@ -75,6 +75,10 @@ class EventKind(StrEnum):
     ASSESSED = "assessed"
     CALLOUT_REQUESTED = "callout_requested"
     CALLOUT_CONFIRMED = "callout_confirmed"
+    #: The opener answered "how did it go" (issue 13).
+    RATED = "rated"
+    #: Someone was asked for the resolution note before a resolve (issue 13).
+    NOTE_ASKED = "note_asked"
 
 
 #: Events that moved a case's status (the latest of them is what undo reverts).

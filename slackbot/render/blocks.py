@@ -11,9 +11,9 @@ from slackbot.domain.cases import CaseStatus, Priority, case_key
 from slackbot.domain.handoff import Purpose
 from slackbot.domain.intake import ESCALATION_DEFINITION, SUMMARY_LIMIT
 from slackbot.domain.intake_sources import MessageSource, Prefill, Triage
-from slackbot.domain.mrkdwn import cut, escape, mention, one_line
+from slackbot.domain.mrkdwn import escape, mention, one_line
 from slackbot.domain.playbooks import FieldKind, IntakeField, Playbook, Playbooks
-from slackbot.domain.slack_limits import SECTION_TEXT
+from slackbot.domain.resolution import Resolution
 from slackbot.domain.vocabulary import EventKind
 from slackbot.render import intake_sources
 from slackbot.render.case_blocks import build_case_buttons
@@ -24,6 +24,8 @@ from slackbot.render.elements import plain as _plain
 from slackbot.render.email_blocks import build_vendor_buttons
 from slackbot.render.emergency_blocks import build_page_on_call_button
 from slackbot.render.ids import VALUE, BlockId, CallbackId, field_block_id, field_id_of
+from slackbot.render.long_text import section_blocks
+from slackbot.render.resolution_blocks import rating_line, resolution_lines
 from storage.models import Case, CaseEvent
 
 # --- /escalate modals ------------------------------------------------------------------------
@@ -324,10 +326,7 @@ def build_case_details(case: Case, playbook: Playbook) -> tuple[str, list[dict[s
     ]
     text = f"Details of {case_key(case.id)}"
     blocks = [
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": cut("\n".join(lines), SECTION_TEXT)},
-        },
+        *section_blocks("\n".join(lines)),
         {
             "type": "context",
             "elements": [{"type": "mrkdwn", "text": "*Next steps:* " + " ".join(steps)}],
@@ -408,6 +407,11 @@ def build_case_show(
         lines.append(source_line)
     if permalink:
         lines.append(f"<{permalink}|Open the thread>")
+    resolution = Resolution.from_detail(case.resolution)
+    if resolution is not None:
+        lines += ["*Resolution note*", *resolution_lines(resolution)]
+    if rated := rating_line(case):
+        lines.append(rated)
     if events:
         lines.append("*History*")
         for event in events[-15:]:

@@ -19,6 +19,7 @@ from slackbot.domain.updates import (
 )
 from slackbot.render.case_work_blocks import build_needs_info_button
 from slackbot.render.ids import VALUE, CaseAction, CaseView, field_block_id
+from slackbot.render.long_text import cut_mrkdwn
 from storage.models import Case
 
 #: Buttons on the root message, in order, and the status-machine action each one asks for.
@@ -147,9 +148,9 @@ def build_move_note(transition: Transition, case_id: int, reason: str | None = N
             text += ". What they asked for isn't recorded: say it in this thread"
     if reason and not transition.escalated:  # the hand-off note up a tier quotes it already
         label = REASON_LABELS.get(transition.action, "Why")
-        quoted = "\n".join(f">{line}" for line in escape(reason[:1500]).splitlines())
+        quoted = "\n".join(f">{line}" for line in escape(reason).splitlines())
         text += f"\n{label}:\n{quoted}"
-    return text
+    return cut_mrkdwn(text, 3900)  # a message's text; a cut (rare) says so
 
 
 def build_undo_note(actor: str, case_id: int, undone: Transition) -> str:
@@ -200,7 +201,7 @@ def build_update_note(actor: str, case_id: int, update: Update) -> str:
     if update.note:
         quoted = "\n".join(f">{line}" for line in escape(update.note).splitlines())
         text += "\n" + quoted
-    return text[:3900]
+    return cut_mrkdwn(text, 3900)
 
 
 def build_refusal(case_id: int, action: Action, reason: str) -> str:

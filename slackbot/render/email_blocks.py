@@ -51,7 +51,7 @@ def build_vendor_buttons(case: Case, playbook: Playbook | None) -> dict[str, Any
         return None
     status = CaseStatus(case.status)
     elements: list[dict[str, Any]] = []
-    if case.handed_off_at is None and not status.is_closed:
+    if case.handoff_emailed_at is None and not status.is_closed:
         elements.append(
             button(VendorAction.PREVIEW_HANDOFF, ":email: Preview hand-off email", case.id)
         )

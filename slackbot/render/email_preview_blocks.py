@@ -14,7 +14,7 @@ from slackbot.domain.vocabulary import DraftState
 from slackbot.render.elements import plain, slack_date
 from slackbot.render.email_blocks import button
 from slackbot.render.ids import EmailAction
-from storage.models import EmailDraft
+from storage.models import Case, EmailDraft
 
 #: Slack shows at most 3000 characters in a section; longer bodies are cut in the preview only.
 PREVIEW_BODY_LIMIT = 2700
@@ -245,6 +245,16 @@ def build_manual_note(draft: EmailDraft, actor: str, *, private: Sequence[str]) 
         f"manual hand-off). The finished draft:\n*To:* {_addresses(draft.to)}\n"
         f"*Subject:* {escape(redact(draft.subject, private))}\n```{body}```\n"
         f"_{mention(actor)} has the full text, contact details included, in a message only they see._"
+    )
+
+
+def build_handoff_already(case: Case, receiver: str) -> str:
+    """Answer to a second hand-off: one went already; Reopen with vendor writes to them again."""
+    when = slack_date(case.handoff_emailed_at) if case.handoff_emailed_at else "already"
+    return (
+        f"The hand-off for {case_key(case.id)} went to {escape(receiver)} {when}: a second one "
+        "is not sent. To write to them again on their ticket, use *Reopen with vendor* (or the "
+        "reminders' *ask for an update*)."
     )
 
 

@@ -15,6 +15,7 @@ from slackbot.domain.slack_limits import CHECKBOX_OPTIONS, OPTION_TEXT, SECTION_
 from slackbot.domain.status_machine import Via
 from slackbot.render.elements import slack_date
 from slackbot.render.ids import VALUE, EmergencyAction, EmergencyBlock, EmergencyCallback
+from slackbot.render.long_text import section_blocks
 from storage.models import Page
 
 FORM_KEYS = {block.value: block.value.removeprefix("em_") for block in EmergencyBlock}
@@ -269,10 +270,7 @@ def build_page_message(
             "paging again. Press *Page again* to send a new page._"
         )
     return text, [
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": cut("\n".join(lines), SECTION_TEXT)},
-        },
+        *section_blocks("\n".join(lines)),
         _buttons(page, acknowledged=page.acknowledged_at is not None),
     ]
 
@@ -298,13 +296,7 @@ def build_reminder(page: Page, playbook: Playbook) -> tuple[str, list[dict[str, 
         lines.append("*Technical escalation*\n" + _contacts(playbook.technical_contacts))
     if playbook.leadership_contacts:
         lines.append("*Leadership escalation*\n" + _contacts(playbook.leadership_contacts))
-    return text, [
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": cut("\n".join(lines), SECTION_TEXT)},
-        },
-        _buttons(page, acknowledged=False),
-    ]
+    return text, [*section_blocks("\n".join(lines)), _buttons(page, acknowledged=False)]
 
 
 def build_acknowledged(page: Page, *, by: str, via: Via | str) -> str:

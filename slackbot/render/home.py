@@ -13,6 +13,7 @@ from slackbot.domain.intake import ESCALATION_DEFINITION
 from slackbot.domain.mrkdwn import escape, mention, one_line
 from slackbot.render.elements import plain
 from slackbot.render.ids import HomeAction
+from slackbot.render.long_text import SECTION_LIMIT, cut_mrkdwn
 
 #: Cases per page: each is one block, and a Home tab holds at most 100.
 PAGE_SIZE = 15
@@ -55,7 +56,7 @@ def _case_text(case: HomeCase) -> str:
     )
     for what, late in case.overdue:
         line += f"\n:alarm_clock: {escape(what)} overdue by {format_duration(late)}"
-    return line
+    return cut_mrkdwn(line, SECTION_LIMIT)  # a section's limit; a cut says so, never mid-escape
 
 
 def _case_block(case: HomeCase, section: str) -> dict[str, Any]:

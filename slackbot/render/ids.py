@@ -148,3 +148,19 @@ class IntakeShortcut(StrEnum):
     #: `/escalate inquiry`: its playbook picker and its form.
     PICK_INQUIRY = "inquiry_pick_playbook"
     INQUIRY = "inquiry_log"
+
+
+class ResolutionAction(StrEnum):
+    """Buttons of the resolution note and the opener's rating (issue 13)."""
+
+    #: On the prompt a reaction or command gets: opens the note form (value: the case id).
+    WRITE_NOTE = "case_write_resolution"
+    #: On the opener's DM: one button per score (value: "<case id>:<score>").
+    RATE = "case_rate"
+
+
+class ResolutionView(StrEnum):
+    """Callback ids of the resolution note and rating modals."""
+
+    NOTE = "case_resolution_note"
+    RATING = "case_rating"

@@ -25,6 +25,9 @@ HEADLINE = (
     "sla_misses",
     "pages_sent",
     "general_inquiries",
+    # Issue 13: what the resolution notes and the openers' ratings say.
+    "resolutions_needing_action",
+    "satisfaction_mean",
 )
 #: Teams shown by name in the summary; the rest are in the CSV.
 TOP_TEAMS = 8

@@ -50,6 +50,8 @@ class Outcome(StrEnum):
     REFUSED = "refused"
     IGNORED = "ignored"
     NEEDS_MEMBERS = "needs_members"
+    #: A resolve asked for without its resolution note: the person was prompted for it.
+    NEEDS_NOTE = "needs_note"
 
 
 @dataclass(frozen=True)

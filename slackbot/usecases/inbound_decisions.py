@@ -20,6 +20,7 @@ from slackbot.domain.errors import UserFacingError
 from slackbot.domain.inbound_classify import ReplyKind
 from slackbot.domain.inbound_rules import PROPOSALS, REASON_LIMIT, Proposal, cut
 from slackbot.domain.playbooks import Playbook
+from slackbot.domain.resolution import Resolution
 from slackbot.domain.status_machine import Action, Via
 from slackbot.domain.vocabulary import EventKind
 from slackbot.render.inbound_blocks import (
@@ -62,6 +63,10 @@ class Pressed:
     actor: Actor
     channel: str | None
     message_ts: str | None
+    #: The note a "resolved" proposal closes the case with (issue 13), once its form is in.
+    resolution: Resolution | None = None
+    #: The edge opens the note form itself when the move asks for one.
+    opens_form: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,8 @@ def _move(
             item_ts=None,
             reason=_reason(facts),
             reply_to=pressed.channel,
+            resolution=pressed.resolution,
+            prompt_note=not pressed.opens_form,
         )
         return move_in_session(services, session, request, now)
     refused = guard(

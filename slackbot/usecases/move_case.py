@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from slackbot.domain.cases import CaseStatus
 from slackbot.domain.playbooks import Playbook
+from slackbot.domain.resolution import Resolution
 from slackbot.domain.status_machine import Action, IllegalTransition, Transition, Via, apply
 from slackbot.domain.vocabulary import EventKind
 from slackbot.render import case_blocks
@@ -33,6 +34,13 @@ from slackbot.usecases.case_change import (
     claim_event,
     guard,
     prune_processed_events,
+)
+from slackbot.usecases.closing import (
+    ask_for_note,
+    ask_how_it_went,
+    needs_note,
+    post_resolution_note,
+    resolution_values,
 )
 from slackbot.usecases.events import record_event
 from slackbot.usecases.hooks import case_changed
@@ -74,6 +82,11 @@ class MoveRequest:
     detail: Mapping[str, Any] = field(default_factory=dict)
     #: The bot's own moves say nothing in Slack here: no move note, no refusal to a person.
     quiet: bool = False
+    #: The note a resolve closes with (issue 13): a resolve without one prompts for it.
+    resolution: Resolution | None = None
+    #: Whether a resolve without its note posts the note form's button (off where the edge
+    #: opens the form itself, e.g. Apply on a vendor's "resolved").
+    prompt_note: bool = True
 
 
 def move_case(
@@ -89,6 +102,7 @@ def move_case(
     reason: str | None = None,
     reply_to: str | None = None,
     kick: bool = True,
+    resolution: Resolution | None = None,
 ) -> Result:
     """Apply `action` to the case, or refuse it; every path is one transaction."""
     request = MoveRequest(
@@ -101,6 +115,7 @@ def move_case(
         item_ts=item_ts,
         reason=reason,
         reply_to=reply_to,
+        resolution=resolution,
     )
     now = services.clock.now()
     for attempt in range(ATTEMPTS):
@@ -110,7 +125,12 @@ def move_case(
         except LostUpdate:
             if attempt == ATTEMPTS - 1:
                 raise
-    if kick and result.outcome in (Outcome.APPLIED, Outcome.DENIED, Outcome.REFUSED):
+    if kick and result.outcome in (
+        Outcome.APPLIED,
+        Outcome.DENIED,
+        Outcome.REFUSED,
+        Outcome.NEEDS_NOTE,
+    ):
         services.outbox.kick()
     return result
 
@@ -164,6 +184,8 @@ def move_in_session(
         if not request.quiet:
             _tell_refusal(session, case, request, exc.reason, now)
         return Result(Outcome.REFUSED, exc.reason, case_id=case.id)
+    if needs_note(transition, request):
+        return ask_for_note(session, case, request, now)
     _write_move(services, session, case, request, transition, now)
     if not request.quiet:
         _announce(session, case, playbook, request, transition, now)
@@ -230,6 +252,9 @@ def _move_detail(
         detail.update(reaction=request.reaction, item_ts=request.item_ts)
     if request.reason:
         detail["note"] = request.reason
+    if request.resolution is not None:
+        detail["resolution"] = request.resolution.as_detail()
+        detail["action_needed"] = request.resolution.action_needed
     detail.update(request.detail)
     return detail
 
@@ -244,6 +269,7 @@ def _write_move(
 ) -> None:
     """Compare-and-set the case, log the move, and run what follows any change."""
     values = _transition_values(transition, case, now, request.reason)
+    values.update(resolution_values(request.resolution, transition))
     cas(session, case, values)
     record_event(
         session,
@@ -256,6 +282,8 @@ def _write_move(
         to_status=transition.after.status.value,
         **_move_detail(request, transition, values),
     )
+    if transition.closes:
+        ask_how_it_went(session, case, now)
     case_changed(services, session, case, now)
 
 
@@ -268,12 +296,15 @@ def _announce(
     now: datetime,
 ) -> None:
     """The move note in the thread, and the hand-off note when the case went up a tier."""
-    slack_posts.post_in_thread(
-        session,
-        case_id=case.id,
-        now=now,
-        text=case_blocks.build_move_note(transition, case.id, request.reason),
-    )
+    if request.resolution is not None:
+        post_resolution_note(session, case, request.actor.user_id, request.resolution, now)
+    else:
+        slack_posts.post_in_thread(
+            session,
+            case_id=case.id,
+            now=now,
+            text=case_blocks.build_move_note(transition, case.id, request.reason),
+        )
     if transition.escalated:
         slack_posts.post_in_thread(
             session,

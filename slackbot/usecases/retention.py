@@ -104,6 +104,8 @@ def purge_case(
     secrets = private_values(playbook, fields) if playbook else ()
     case.summary = ""
     case.vendor_status = None
+    case.resolution = None  # the note's words; action_needed and the rating stay for reports
+    case.rating_comment = None
     case.fields = redact_all(anonymous_fields(playbook, fields), secrets)
     case.updated_at = now
     case.version += 1  # writers compare-and-set the version: none overwrites this with old text

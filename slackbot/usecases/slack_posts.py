@@ -131,9 +131,12 @@ def post_ephemeral(
     case_id: int | None = None,
     render: str | None = None,
     dedup_key: str | None = None,
+    blocks_: list[dict[str, Any]] | None = None,
 ) -> OutboxItem:
     """Queue a message only `user` sees (in `channel`, else in their DM with the bot)."""
     payload: dict[str, Any] = {"user": user, "channel": channel, "text": text}
+    if blocks_:
+        payload["blocks"] = blocks_
     if case_id is not None:
         payload["case_id"] = case_id
     if render:

@@ -249,6 +249,22 @@ def test_typed_words_name_actions():
     assert parse_action("dance") is None
 
 
+@pytest.mark.parametrize("action", [A.HAND_TO_VENDOR, A.WAIT_ON_VENDOR, A.VENDOR_CONTACTING_USER])
+def test_every_route_to_the_vendor_is_a_hand_off(action):
+    """📤, ⏳ and "contacting the end user" all start the vendor's clocks (issue 13, item 1)."""
+    moved = apply(CaseState(S.ACKNOWLEDGED, "U1", 1), action, actor="U1", top_tier=3)
+    assert moved.hands_off
+
+
+def test_moves_within_the_vendors_side_or_away_from_it_are_not_hand_offs():
+    back = apply(
+        CaseState(S.VENDOR_CONTACTING_USER, "U1", 1), A.WAIT_ON_VENDOR, actor="U1", top_tier=3
+    )
+    assert not back.hands_off
+    returned = apply(CaseState(S.WITH_VENDOR, "U1", 1), A.NOT_VENDOR_ISSUE, actor="U1", top_tier=3)
+    assert not returned.hands_off
+
+
 def test_a_denial_names_who_may_act_and_what_was_refused():
     group = Responders(tier=2, name="Tier 2 support", usergroup="S0TIER2", channel=None)
     channel = Responders(tier=1, name="Tier 1 support", usergroup=None, channel="C1")

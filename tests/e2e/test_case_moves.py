@@ -20,6 +20,7 @@ from slackbot.listeners.views import add_update as add_update_view
 from slackbot.listeners.views import vendor_modals
 from slackbot.usecases.case_change import Outcome, prune_processed_events
 from storage.models import Case, CaseEvent, OutboxItem, ProcessedEvent
+from tests.support.closing import note_form, note_values
 from tests.support.forms import idv_values
 
 AGENT = "U0AGENT01"
@@ -121,8 +122,30 @@ def test_done_when_eyes_hourglass_check_resolve_and_redelivery_changes_nothing(
             reaction("reaction_added", name, channel, root_ts), event_id=event_id
         )
         assert response.status == 200
-        assert outcomes().outcome is Outcome.APPLIED
+        # ✅ resolves only with its note (issue 13): the reactor gets the form's button.
+        expected = Outcome.NEEDS_NOTE if name == "white_check_mark" else Outcome.APPLIED
+        assert outcomes().outcome is expected
         sent.append((name, event_id))
+    prompt = fake_slack.wait_until(
+        lambda c: c.method == "chat.postEphemeral" and "case_write_resolution" in str(c.body),
+        "the resolution note prompt",
+    )[-1]
+    assert prompt.body["user"] == DANA
+    write = block_actions("case_write_resolution", str(case_id), user=DANA, channel=channel)
+    assert bot.sender.interactive(write).status == 200
+    submitted = view_submission(note_form(fake_slack), note_values(), user=DANA)
+    assert bot.sender.interactive(submitted).status == 200
+    fake_slack.wait_until(
+        lambda c: c.method == "chat.update" and "[resolved]" in str(c.body.get("text")),
+        "the root message showing the resolve",
+    )
+    fake_slack.wait_until(  # the opener's one "how did it go" question, in their DM
+        lambda c: c.method == "chat.postMessage" and c.body.get("channel") == AGENT,
+        "the opener's rating question",
+    )
+    note = fake_slack.wait_for_post(f":white_check_mark: <@{DANA}> resolved ESC-{case_id}")[-1]
+    assert note.body["thread_ts"] == root_ts
+    assert "The vendor reset the check" in str(note.body["blocks"])
 
     stored, events = load(bot, case_id)
     assert stored.status == "resolved"
@@ -131,7 +154,7 @@ def test_done_when_eyes_hourglass_check_resolve_and_redelivery_changes_nothing(
     assert moves(events) == [
         ("status_changed", "open", "acknowledged", "reaction"),
         ("status_changed", "acknowledged", "with_vendor", "reaction"),
-        ("status_changed", "with_vendor", "resolved", "reaction"),
+        ("status_changed", "with_vendor", "resolved", "modal"),
     ]
     assert all(e.actor == DANA for e in events if e.kind == "status_changed")
     updates = fake_slack.calls_to("chat.update")
@@ -153,7 +176,7 @@ def test_done_when_eyes_hourglass_check_resolve_and_redelivery_changes_nothing(
     again, events_again = load(bot, case_id)
     assert (again.status, again.version) == ("resolved", version)
     assert len(events_again) == len(events)
-    assert len(fake_slack.calls) == calls_before
+    assert len(fake_slack.calls) == calls_before, fake_slack.calls[calls_before:]
 
 
 @pytest.mark.parametrize("retry_num", [1, None])
@@ -339,11 +362,17 @@ def test_buttons_do_what_reactions_do(bot, fake_slack, case, outcomes):
         "case_resolve", str(case_id), user=DANA, channel=channel, message_ts=root_ts
     )
     assert bot.sender.interactive(payload).status == 200
-    assert outcomes().outcome is Outcome.APPLIED
+    # Resolve opens the note form first (issue 13); nothing changes until it is submitted.
+    form = note_form(fake_slack)
+    assert load(bot, case_id)[0].status == "open"
+    assert bot.sender.interactive(view_submission(form, note_values(), user=DANA)).status == 200
+    update = fake_slack.wait_until(
+        lambda c: c.method == "chat.update" and "[resolved]" in str(c.body.get("text")),
+        "the root message showing the resolve",
+    )[-1]
     stored, events = load(bot, case_id)
     assert stored.status == "resolved"
-    assert moves(events)[-1] == ("status_changed", "open", "resolved", "button")
-    update = fake_slack.wait_for("chat.update")[-1]
+    assert moves(events)[-1] == ("status_changed", "open", "resolved", "modal")
     buttons = [e["action_id"] for e in update.body["blocks"][-1]["elements"]]
     assert buttons == ["case_reopen", "case_add_update"]
 
@@ -351,8 +380,10 @@ def test_buttons_do_what_reactions_do(bot, fake_slack, case, outcomes):
         "case_resolve", str(case_id), user=DANA, channel=channel, message_ts=root_ts
     )
     bot.sender.interactive(stale)
-    assert outcomes().outcome is Outcome.REFUSED
-    refusal = fake_slack.wait_for("chat.postEphemeral")[0]
+    refusal = fake_slack.wait_until(
+        lambda c: c.method == "chat.postEphemeral" and "reopen it first" in c.body["text"],
+        "the refusal of a second resolve",
+    )[-1]
     assert refusal.body["user"] == DANA and "reopen it first" in refusal.body["text"]
 
 
@@ -460,7 +491,7 @@ def test_membership_lists_are_fetched_once_a_minute(bot, fake_slack, case, outco
     assert len(fake_slack.calls_to("conversations.members")) == 1
     clock.advance(timedelta(minutes=2))
     bot.sender.event(reaction("reaction_added", "white_check_mark", channel, root_ts))
-    assert outcomes().outcome is Outcome.APPLIED
+    assert outcomes().outcome is Outcome.NEEDS_NOTE  # checked as a move, then the note is asked
     assert len(fake_slack.calls_to("conversations.members")) == 2
 
 

@@ -1,6 +1,6 @@
-"""A case marked ⏳ (waiting on the vendor) before its hand-off email goes: the email is still
-the hand-off, so the vendor's clocks start when it is sent (found by the demo: before, no clock
-ever started and no reminder came)."""
+"""A case marked ⏳ (waiting on the vendor) before its hand-off email goes: ⏳ is a hand-off
+(issue 13, item 1), so the vendor's clocks start at once, and the email sent later keeps that
+hand-off time (found by the demo: before, no clock ever started and no reminder came)."""
 
 from __future__ import annotations
 
@@ -30,8 +30,9 @@ def test_hourglass_before_send_then_send_starts_the_vendor_clocks(mail_bot, fake
     fake_slack.wait_for("chat.update", updates + 1)
     with Session(engine) as session:
         case = session.get(Case, 1)
-        assert (case.status, case.handed_off_at) == ("with_vendor", None)
-        assert session.exec(select(Deadline)).all() == []
+        assert case.status == "with_vendor"
+        assert ensure_utc(case.handed_off_at) == mail_bot.services.clock.now()
+        assert "vendor_ack" in {row.kind for row in session.exec(select(Deadline)).all()}
 
     send = button(blocks_of(preview), EmailAction.SEND)
     press(mail_bot, EmailAction.SEND, send["value"], channel=channel)

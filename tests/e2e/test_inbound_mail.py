@@ -19,6 +19,7 @@ from slackbot.scheduler import run_tick
 from slackbot.usecases import inbound_mail
 from slackbot.usecases.inbound_poll import mailbox_status
 from storage.models import OutboxItem
+from tests.support.closing import note_form, note_values
 from tests.support.env import smtp_env
 from tests.support.inbound import (
     AGENT,
@@ -179,6 +180,10 @@ def test_each_proposal_applied_by_a_responder_and_refused_to_a_stranger(
     assert "denied" in [e.kind for e in events(mail_bot, case_id)]
 
     press(mail_bot, InboundAction.APPLY, apply, channel=channel, ts=ts)
+    if kind == "resolved":  # a resolve closes with its note (issue 13): Apply opens its form
+        assert case(mail_bot, case_id).status == "with_vendor"
+        form = note_form(fake_slack)
+        assert mail_bot.sender.interactive(view_submission(form, note_values())).status == 200
     wait_until(lambda: events(mail_bot, case_id, "proposal_applied"))
     assert case(mail_bot, case_id).status == status
     mail_bot.services.outbox.deliver_due()

@@ -334,7 +334,7 @@ def test_before_the_hand_off_the_case_offers_a_preview(status):
 
 @pytest.mark.parametrize("status", [CaseStatus.WITH_VENDOR, CaseStatus.VENDOR_CONTACTING_USER])
 def test_with_the_vendor_the_case_offers_escalations_and_not_their_issue(status):
-    case = make_case(status=status.value, handed_off_at=NOW)
+    case = make_case(status=status.value, handed_off_at=NOW, handoff_emailed_at=NOW)
     block = build_vendor_buttons(case, IDV)
     # Issue 13: the technical escalation waits for our engineers' assessment (and says so).
     assert button_ids(block) == [
@@ -345,6 +345,19 @@ def test_with_the_vendor_the_case_offers_escalations_and_not_their_issue(status)
         VendorAction.REQUEST_CALLOUT,
     ]
     assert {element["value"] for element in block["elements"]} == {"42"}
+
+
+def test_waiting_on_the_vendor_without_the_email_still_offers_the_hand_off_email():
+    """⏳ before Send: the clocks run (handed off), the escalations show, the email is still due."""
+    case = make_case(status=CaseStatus.WITH_VENDOR.value, handed_off_at=NOW)
+    assert button_ids(build_vendor_buttons(case, IDV)) == [
+        VendorAction.PREVIEW_HANDOFF,
+        VendorAction.LEADERSHIP,
+        VendorAction.TECHNICAL,
+        VendorAction.NOT_VENDOR_ISSUE,
+    ]
+    case.handoff_emailed_at = NOW
+    assert VendorAction.PREVIEW_HANDOFF not in button_ids(build_vendor_buttons(case, IDV))
 
 
 @pytest.mark.parametrize("status", [CaseStatus.CLOSED_UNREACHABLE, CaseStatus.RESOLVED])
@@ -361,7 +374,9 @@ def test_a_closed_case_never_handed_off_offers_nothing():
 
 
 def test_a_playbook_without_contacts_offers_no_escalations():
-    case = make_case(playbook_id="assister", status="with_vendor", handed_off_at=NOW)
+    case = make_case(
+        playbook_id="assister", status="with_vendor", handed_off_at=NOW, handoff_emailed_at=NOW
+    )
     assert button_ids(build_vendor_buttons(case, ASSISTER)) == [
         VendorAction.NOT_VENDOR_ISSUE,
         VendorAction.REQUEST_CALLOUT,

@@ -26,6 +26,7 @@ from slackbot.usecases.updates import add_update
 from slackbot.wiring import build_services
 from storage.db import write_session
 from storage.models import Case, CaseEvent, Deadline, OutboxItem
+from tests.support.closing import NOTE
 from tests.support.env import base_env
 from tests.support.fast_vendor import FAST, hand_off, open_fast_case
 
@@ -407,7 +408,14 @@ def test_moves_through_the_status_machine_keep_the_clocks_in_step(start_services
         rows = session.exec(select(Deadline).where(Deadline.case_id == case_id)).all()
         kinds = {row.kind: row.state for row in rows}
     assert kinds == {"vendor_ack": "pending", "progress_update": "pending"}
-    move_case(services, case_id=case_id, action=Action.RESOLVE, actor=agent, via=Via.BUTTON)
+    move_case(
+        services,
+        case_id=case_id,
+        action=Action.RESOLVE,
+        actor=agent,
+        via=Via.BUTTON,
+        resolution=NOTE,
+    )
     assert _row(services, case_id, DeadlineKind.PROGRESS_UPDATE).state == "cleared"
     clock.advance(timedelta(minutes=5))
     assert deadlines.sweep(services) == 0

@@ -17,6 +17,7 @@ from slackbot.usecases.move_case import Actor, Outcome, move_case
 from slackbot.wiring import build_services
 from storage.db import write_session
 from storage.models import Case, CaseEvent, OutboxItem, Page
+from tests.support.closing import NOTE
 from tests.support.env import base_env
 
 ROUTING_KEY = "R0UTINGKEY0123456789abcdef012345"
@@ -324,6 +325,7 @@ def test_resolving_the_case_through_the_status_machine_resolves_the_alert(servic
             actor=actor,
             via=Via.BUTTON,
             kick=False,
+            resolution=NOTE if action is Action.RESOLVE else None,
         )
         assert result.outcome is Outcome.APPLIED, result
     services.outbox.deliver_due()

@@ -11,6 +11,7 @@ from slackbot.usecases.case_change import Actor, LostUpdate, Outcome, cas
 from slackbot.usecases.move_case import move_case
 from storage.db import write_session
 from storage.models import Case
+from tests.support.closing import NOTE
 
 
 def make_case(engine, now) -> int:
@@ -57,6 +58,7 @@ def test_membership_is_asked_for_before_anything_is_written(bot, clock):
         bot.services,
         case_id=case_id,
         action=Action.RESOLVE,
+        resolution=NOTE,
         actor=Actor("U1"),
         via=Via.BUTTON,
         event_id="EvX",
@@ -69,6 +71,7 @@ def test_membership_is_asked_for_before_anything_is_written(bot, clock):
         bot.services,
         case_id=case_id,
         action=Action.RESOLVE,
+        resolution=NOTE,
         actor=Actor("U1", {1: frozenset({"U1"})}),
         via=Via.BUTTON,
         event_id="EvX",

@@ -10,6 +10,7 @@ from slackbot.listeners.actions import (
     emergency_buttons,
     inbound_buttons,
     reminder_buttons,
+    resolution_buttons,
     vendor_buttons,
 )
 from slackbot.listeners.events import app_home
@@ -20,6 +21,7 @@ from slackbot.render.ids import (
     EmergencyAction,
     HomeAction,
     InboundAction,
+    ResolutionAction,
     VendorAction,
 )
 from slackbot.render.reminders import SNOOZE_ACTIONS, ReminderAction
@@ -62,3 +64,6 @@ def register(app: App) -> None:
     app.action(VendorAction.REQUEST_CALLOUT.value)(case_work_buttons.handle_request_callout_button)
     app.action(VendorAction.CALLOUT_CONFIRMED.value)(case_work_buttons.handle_callout_confirmed)
     app.action(VendorAction.SEND_DETAILS.value)(case_work_buttons.handle_send_details_button)
+    app.action(ResolutionAction.WRITE_NOTE.value)(resolution_buttons.handle_write_note_button)
+    for score in range(1, 6):
+        app.action(f"{ResolutionAction.RATE.value}_{score}")(resolution_buttons.handle_rate_button)

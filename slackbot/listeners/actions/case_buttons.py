@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from slackbot.domain.status_machine import Via
 from slackbot.domain.vocabulary import EventKind
+from slackbot.listeners.actions.resolution_buttons import open_resolution_form
 from slackbot.listeners.parse import int_or_none, user_and_channel
 from slackbot.render.case_blocks import BUTTON_ACTIONS, build_add_update_modal
 from slackbot.render.ids import CaseAction
@@ -26,6 +27,16 @@ def handle_case_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], c
         return
     services: Services = context["services"]
     user, channel = user_and_channel(body)
+    if action["action_id"] == CaseAction.RESOLVE:  # the note form first (issue 13)
+        open_resolution_form(
+            services,
+            context.client,
+            case_id=case_id,
+            user=user,
+            channel=channel,
+            trigger_id=body["trigger_id"],
+        )
+        return
     with_members(
         services,
         user,

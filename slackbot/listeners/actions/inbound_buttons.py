@@ -4,6 +4,7 @@ the presser through the error handler; everything else is said through the outbo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -13,7 +14,7 @@ from slackbot.listeners.parse import int_or_none, user_and_channel
 from slackbot.render.ids import InboundAction
 from slackbot.render.inbound_blocks import build_attach_modal
 from slackbot.services import Services
-from slackbot.usecases import inbound_decisions, inbound_reread, inbound_unmatched
+from slackbot.usecases import inbound_decisions, inbound_reread, inbound_unmatched, resolve_case
 from slackbot.usecases.actors import with_members
 from slackbot.usecases.inbound_decisions import Pressed
 from slackbot.usecases.move_case import Actor, Outcome
@@ -40,13 +41,27 @@ def handle_proposal_button(
     services: Services = context["services"]
     user, _ = user_and_channel(body)
     apply = action["action_id"] == InboundAction.APPLY
-    with_members(
+    result = with_members(
         services,
         user,
         lambda actor: inbound_decisions.decide_proposal(
-            services, inbound_id=inbound_id, pressed=_pressed(body, actor), apply=apply
+            services,
+            inbound_id=inbound_id,
+            pressed=replace(_pressed(body, actor), opens_form=True),
+            apply=apply,
         ),
     )
+    if result is not None and result.outcome is Outcome.NEEDS_NOTE:  # "resolved": the note
+        pressed = _pressed(body, Actor(user))
+        view = resolve_case.proposal_note_view(
+            services,
+            case_id=result.case_id,
+            inbound_id=inbound_id,
+            channel=pressed.channel,
+            ts=pressed.message_ts,
+        )
+        if view is not None:
+            context.client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def handle_view_button(

@@ -11,6 +11,7 @@ from slackbot.listeners.views import (
     inbound_attach,
     inquiry,
     intake,
+    resolution,
     vendor_modals,
 )
 from slackbot.render.ids import (
@@ -19,6 +20,7 @@ from slackbot.render.ids import (
     EmergencyCallback,
     InboundView,
     IntakeShortcut,
+    ResolutionView,
 )
 
 
@@ -38,3 +40,5 @@ def register(app: App) -> None:
     app.view(CaseView.SEND_DETAILS.value)(case_work_views.handle_send_details_submission)
     app.view(IntakeShortcut.PICK_INQUIRY.value)(inquiry.handle_pick_inquiry)
     app.view(IntakeShortcut.INQUIRY.value)(inquiry.handle_inquiry)
+    app.view(ResolutionView.NOTE.value)(resolution.handle_resolution_submission)
+    app.view(ResolutionView.RATING.value)(resolution.handle_rating_submission)

@@ -10,6 +10,7 @@ from slackbot.domain.case_work import technical_wait
 from slackbot.domain.cases import case_key
 from slackbot.domain.handoff import Purpose
 from slackbot.domain.status_machine import Via
+from slackbot.render.email_preview_blocks import build_handoff_already
 from slackbot.usecases.case_change import Actor, Outcome, Result, guard_case
 from slackbot.usecases.drafts import request_draft
 from slackbot.usecases.vendor_email.access import DraftError
@@ -49,6 +50,8 @@ def ask_for_draft(
         if refused is not None and refused.outcome is Outcome.NEEDS_MEMBERS:
             session.rollback()  # the edge fetches the members and asks again
             return refused
+        if refused is None and purpose is Purpose.HANDOFF and case.handoff_emailed_at:
+            raise DraftError(build_handoff_already(case, playbook.receiver.name))
         if refused is None:
             if not playbook.receiver.email:
                 raise DraftError(

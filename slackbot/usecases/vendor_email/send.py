@@ -24,6 +24,7 @@ from slackbot.domain.status_machine import IllegalTransition, Via, apply
 from slackbot.domain.vocabulary import BOT_ACTOR, DraftState, EventKind
 from slackbot.render import case_blocks, email_preview_blocks
 from slackbot.usecases import slack_posts
+from slackbot.usecases.case_change import cas
 from slackbot.usecases.emails import queue_email
 from slackbot.usecases.hooks import case_changed
 from slackbot.usecases.move_case import Actor, MoveRequest, Outcome, Result, move_in_session
@@ -62,6 +63,9 @@ def send_draft(
         row, case = act.row, act.case
         if not DraftState(row.state).sendable:
             return act.already()
+        if row.purpose == Purpose.HANDOFF and case.handoff_emailed_at is not None:
+            act.tell(email_preview_blocks.build_handoff_already(case, act.playbook.receiver.name))
+            return Result(Outcome.REFUSED, "hand-off already sent", case_id=case.id)
         if row.missing:
             act.tell(email_preview_blocks.build_missing(row))
             return Result(Outcome.REFUSED, "missing details", case_id=case.id)
@@ -114,6 +118,7 @@ def _queue(services: Services, act: DraftAct) -> Result:
     except EmailRejected as exc:  # email_problems already caught this; never send it anyway
         raise DraftError(str(exc)) from None
     row.state, row.queued_by, row.queued_at = DraftState.QUEUED.value, actor.user_id, now
+    _claim_handoff(session, row, case, now)
     row.message_id, row.outbox_id, row.error = message_id, item.id, None
     moved_on(
         session,
@@ -134,10 +139,18 @@ def _queue(services: Services, act: DraftAct) -> Result:
     return Result(Outcome.APPLIED, case_id=case.id)
 
 
+def _claim_handoff(session: Session, row: EmailDraft, case: Case, now: datetime) -> None:
+    """The case's one hand-off email is on its way: no other is offered or sent (issue 13)."""
+    if row.purpose == Purpose.HANDOFF:
+        cas(session, case, {"handoff_emailed_at": now})
+        slack_posts.refresh_root(session, case_id=case.id, now=now)
+
+
 def _hand_off_manually(services: Services, act: DraftAct) -> Result:
     """No SMTP here: the person sends it themselves; the case records a manual hand-off."""
     session, row, case, actor, now = act.session, act.row, act.case, act.actor, act.now
     row.state, row.queued_by, row.queued_at = DraftState.MANUAL.value, actor.user_id, now
+    _claim_handoff(session, row, case, now)
     moved_on(
         session,
         row,
@@ -239,6 +252,11 @@ def email_given_up(services: Services, session: Session, item: OutboxItem, reaso
     secrets = private_values(playbook, case.fields or {}) if case and playbook else ()
     reason = scrub_contacts(reason, secrets)
     row.state, row.error = DraftState.FAILED.value, reason[:2000]
+    if row.purpose == Purpose.HANDOFF:  # it never reached them: Send may be pressed again
+        case = get_case(session, case_id=row.case_id, lock=True)
+        if case is not None:
+            cas(session, case, {"handoff_emailed_at": None})
+            slack_posts.refresh_root(session, case_id=case.id, now=services.clock.now())
     moved_on(
         session,
         row,
