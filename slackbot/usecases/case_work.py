@@ -134,8 +134,9 @@ def assign_case(
     """Make `assignee` the case's owner; they must be one of its current tier's responders."""
 
     def work(session: Session, case: Case, playbook: Playbook, now: datetime) -> Result:
-        tier = responders_for(playbook, case.tier, channel_id=case.channel_id).tier
-        why = may_assign(assignee, actor.members.get(tier))
+        # The guard may have read the tier's list from the cache (not in `actor.members`).
+        responders = responders_for(playbook, case.tier, channel_id=case.channel_id)
+        why = may_assign(assignee, actor.members_of(responders))
         if why is None and assignee == case.owner_id:
             why = "they own it already"
         if why is not None:

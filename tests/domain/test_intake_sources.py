@@ -138,4 +138,10 @@ def test_the_opener_hears_of_moves_updates_and_closing_but_not_of_their_own_doin
     assert _notice(actor=OPENER) is None
     assert _notice(kind="reply") is None
     assert _notice(to_status=None) is None
-    assert "*vendor_needs_info*" in _notice(to_status="vendor_needs_info")
+    # A status with a label (issue 13's vendor needs info) reads as its label, its emoji first;
+    # one the domain does not know reads as itself, never dropped.
+    needs_info = _notice(to_status="vendor_needs_info")
+    assert (
+        needs_info.startswith(":question: ") and "is now *vendor needs info from us*" in needs_info
+    )
+    assert "*some_new_status*" in _notice(to_status="some_new_status")

@@ -140,8 +140,20 @@ def test_done_when_eyes_hourglass_check_resolve_and_redelivery_changes_nothing(
         "the root message showing the resolve",
     )
     fake_slack.wait_until(  # the opener's one "how did it go" question, in their DM
-        lambda c: c.method == "chat.postMessage" and c.body.get("channel") == AGENT,
+        lambda c: (
+            c.method == "chat.postMessage"
+            and c.body.get("channel") == AGENT
+            and "How did it go?" in str(c.body.get("text"))
+        ),
         "the opener's rating question",
+    )
+    fake_slack.wait_until(  # and the opener's DM that it closed
+        lambda c: (
+            c.method == "chat.postMessage"
+            and c.body.get("channel") == AGENT
+            and "is closed (resolved)" in str(c.body.get("text"))
+        ),
+        "the opener's DM that the case closed",
     )
     note = fake_slack.wait_for_post(f":white_check_mark: <@{DANA}> resolved ESC-{case_id}")[-1]
     assert note.body["thread_ts"] == root_ts
@@ -162,10 +174,15 @@ def test_done_when_eyes_hourglass_check_resolve_and_redelivery_changes_nothing(
     assert "[resolved]" in updates[-1].body["text"]
     notes = [c.body["text"] for c in fake_slack.calls_to("chat.postMessage")]
     assert f"<@{DANA}> moved ESC-{case_id} to waiting on vendor :hourglass_flowing_sand:" in notes
-    # Every post is in the thread but the opener's DMs (issue 13): one per move, none to Dana.
+    # Every post is in the thread but the opener's DMs (issue 13): one per move, none to Dana,
+    # and one rating question once it closed.
     posts = fake_slack.calls_to("chat.postMessage")
     dms = [c.body["text"] for c in posts if c.body["channel"] == AGENT]
-    assert len(dms) == 3 and "is closed (resolved)" in dms[-1]
+    ratings = [text for text in dms if "How did it go?" in text]
+    moved = [text for text in dms if "How did it go?" not in text]
+    assert len(ratings) == 1 and f"ESC-{case_id}" in ratings[0]
+    assert len(moved) == 3 and "is closed (resolved)" in moved[-1]
+    assert all("notify off" in text for text in moved)
     assert all(c.body.get("thread_ts") == root_ts for c in posts if c.body["channel"] != AGENT)
 
     version = stored.version

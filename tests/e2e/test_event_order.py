@@ -1,6 +1,8 @@
 """Events for one case are applied in the order Slack sent them (issue 16): an unpaced burst of
-✅ then 🔁 on one case, each sent as soon as the previous one was answered, ends reopened every
-time; without the executor's lanes the 🔁 could overtake the ✅ (the case ended resolved)."""
+⏳ then 🚫 on one case, each sent as soon as the previous one was answered, ends returned to our
+team every time; without the executor's lanes the 🚫 could overtake the ⏳ (the case ended
+waiting on the vendor). (A ✅ now asks for its resolution note first, issue 13, so the pair is
+the hand-off and its return, which move the case straight away and can follow each other.)"""
 
 from __future__ import annotations
 
@@ -45,15 +47,16 @@ def test_a_burst_of_reactions_on_one_case_is_applied_in_order(bot, fake_slack):
 
     def burst(case_id: int, channel: str, ts: str) -> None:
         for round_ in range(ROUNDS):
-            for emoji in ("white_check_mark", "repeat"):
+            for emoji in ("hourglass_flowing_sand", "no_entry_sign"):
                 response = bot.sender.event(
                     reaction(emoji, channel, ts), event_id=f"EvORDER{next(counter):05d}"
                 )
                 assert response.status == 200
-            # Two moves per round: resolved, then reopened; out of order, the 🔁 finds the
-            # case not resolved (nothing to reopen) and it ends resolved, one move short.
+            # Two moves per round: waiting on the vendor, then returned; out of order, the 🚫
+            # finds the case not with the vendor (nothing to return) and it ends with the
+            # vendor, one move short.
             finals[case_id].append(_wait_for_version(bot, case_id, 1 + 2 * (round_ + 1)))
-            if finals[case_id][-1] != ("reopened", 1 + 2 * (round_ + 1)):
+            if finals[case_id][-1] != ("returned", 1 + 2 * (round_ + 1)):
                 return  # out of order: the assertion below says how
 
     threads = [
@@ -65,4 +68,4 @@ def test_a_burst_of_reactions_on_one_case_is_applied_in_order(bot, fake_slack):
     for thread in threads:
         thread.join(timeout=120)
     for case_id, _ in cases:
-        assert finals[case_id] == [("reopened", 1 + 2 * (n + 1)) for n in range(ROUNDS)]
+        assert finals[case_id] == [("returned", 1 + 2 * (n + 1)) for n in range(ROUNDS)]

@@ -64,15 +64,21 @@ def test_the_opener_gets_dms_and_can_opt_out(bot, fake_slack, clock):
     assert "got an update by <@U0DANA001>" in update
     assert "&lt;!here&gt;" in update and "<!here>" not in update
 
-    # Closed by the command (as unreachable): the opener hears it is closed, once.
+    # Closed by the command (as unreachable): the opener hears it is closed, once, and gets the
+    # one rating question (issue 13) besides.
     bot.sender.command("/escalate", "move ESC-1 close_unreachable", user=DANA)
-    closing = wait_dms(fake_slack, AGENT, 3)[-1]
-    assert "is closed (closed: end user unreachable)" in closing
+    wait_dms(fake_slack, AGENT, 4)
     bot.services.outbox.deliver_due()
-    assert len(dms_to(fake_slack, AGENT)) == 3
+    dms = dms_to(fake_slack, AGENT)
+    ratings = [text for text in dms if "How did it go?" in text]
+    told = [text for text in dms if "How did it go?" not in text]
+    assert len(ratings) == 1 and "ESC-1" in ratings[0]
+    assert len(told) == 3 and "is closed (closed: end user unreachable)" in told[-1]
+    assert sum("is closed" in text for text in told) == 1
     with Session(bot.services.engine) as session:
         keys = session.exec(select(OutboxItem.dedup_key)).all()
         assert sum(1 for key in keys if key and key.startswith("opener-dm:")) == 3
+        assert sum(1 for key in keys if key and key.startswith("survey:")) == 1
 
 
 def _seed(engine) -> dict[str, int]:

@@ -350,11 +350,14 @@ def test_with_the_vendor_the_case_offers_escalations_and_not_their_issue(status)
 def test_waiting_on_the_vendor_without_the_email_still_offers_the_hand_off_email():
     """⏳ before Send: the clocks run (handed off), the escalations show, the email is still due."""
     case = make_case(status=CaseStatus.WITH_VENDOR.value, handed_off_at=NOW)
+    # Issue 13: the technical escalation shows, waiting for our engineers' assessment.
     assert button_ids(build_vendor_buttons(case, IDV)) == [
         VendorAction.PREVIEW_HANDOFF,
         VendorAction.LEADERSHIP,
-        VendorAction.TECHNICAL,
         VendorAction.NOT_VENDOR_ISSUE,
+        VendorAction.TECHNICAL_WAITS,
+        VendorAction.ASSESSED,
+        VendorAction.REQUEST_CALLOUT,
     ]
     case.handoff_emailed_at = NOW
     assert VendorAction.PREVIEW_HANDOFF not in button_ids(build_vendor_buttons(case, IDV))

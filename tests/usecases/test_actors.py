@@ -14,6 +14,7 @@ from slackbot.usecases.actors import with_members
 from slackbot.usecases.move_case import move_case
 from storage.db import write_session
 from storage.models import Case
+from tests.support.closing import NOTE
 
 
 def make_case(engine, now, root_ts: str) -> int:
@@ -40,8 +41,11 @@ def make_case(engine, now, root_ts: str) -> int:
         return case.id
 
 
-def _move(bot, case_id: int, action: Action, user: str, event_id: str) -> tuple[str, int, int]:
-    """(outcome, passes of the use case, transactions begun) for one move through with_members."""
+def _move(
+    bot, case_id: int, action: Action, user: str, event_id: str, resolution=None
+) -> tuple[str, int, int]:
+    """(outcome, passes of the use case, transactions begun) for one move through with_members;
+    a resolve carries its note (`resolution`, issue 13) or it stops at needs_note."""
     engine = bot.services.engine
     passes: list[int] = []
     begun: list[int] = []
@@ -59,6 +63,7 @@ def _move(bot, case_id: int, action: Action, user: str, event_id: str) -> tuple[
             via=Via.BUTTON,
             event_id=event_id,
             kick=False,
+            resolution=resolution,
         )
 
     event.listen(engine, "begin", count_begin)
@@ -87,7 +92,7 @@ def test_a_cached_tier_list_makes_the_move_one_pass_and_one_transaction(bot, fak
 
     # Once the list is older than its TTL it is fetched again before anyone is authorised.
     clock.advance(MemberDirectory.TTL + timedelta(seconds=1))
-    assert _move(bot, second, Action.RESOLVE, "U2", "Ev4") == ("applied", 2, 2)
+    assert _move(bot, second, Action.RESOLVE, "U2", "Ev4", NOTE) == ("applied", 2, 2)
     assert len(fake_slack.calls_to("conversations.members")) == 2
     with Session(bot.services.engine) as session:
         assert [session.get(Case, case_id).status for case_id in (first, second)] == [
