@@ -282,9 +282,11 @@ def _write_move(
         to_status=transition.after.status.value,
         **_move_detail(request, transition, values),
     )
+    case_changed(
+        services, session, case, now
+    )  # the opener hears "is closed" first, then the question
     if transition.closes:
         ask_how_it_went(session, case, now)
-    case_changed(services, session, case, now)
 
 
 def _announce(

@@ -39,6 +39,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlmodel import Session, select
 
 from slackbot.domain.clock import Clock
+from slackbot.domain.privacy import scrub_contacts
 from slackbot.domain.vocabulary import OutboxState
 from slackbot.effects import PermanentFailure, RetryLater, backoff
 from slackbot.usecases import turns
@@ -295,7 +296,10 @@ class Outbox:
                 return self._finish(item, error=exc.reason, retry=after, count=exc.count)
             except PermanentFailure as exc:
                 log.warning(
-                    "outbox item %s (%s) failed for good: %s", item.id, item.kind, exc.reason
+                    "outbox item %s (%s) failed for good: %s",
+                    item.id,
+                    item.kind,
+                    scrub_contacts(exc.reason),  # a mail server's reason quotes the address
                 )
                 return self._finish(item, error=exc.reason, retry=None, handler=handler)
             except Exception as exc:  # transient until proven otherwise, and maybe done

@@ -305,3 +305,22 @@ def _refuse_outbox_updates(engine, *, times: int) -> dict[str, int]:
 
     event.listen(engine, "before_cursor_execute", refuse)
     return left
+
+
+def test_a_permanent_failure_is_logged_without_the_addresses_its_reason_quotes(
+    database, clock, caplog
+):
+    engine, outbox = _outbox(database, clock)
+
+    def refused(item):
+        raise PermanentFailure("550 5.1.1 <pat@clinic.example.com>: recipient rejected")
+
+    outbox.register("refused", refused)
+    [item_id] = _queue(engine, clock, 1, "refused")
+    with caplog.at_level("WARNING", logger="slackbot"):
+        outbox.deliver_due()
+    with Session(engine) as session:
+        assert session.get(OutboxItem, item_id).state == "failed"
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "failed for good: 550 5.1.1" in logged
+    assert "pat@clinic.example.com" not in logged
