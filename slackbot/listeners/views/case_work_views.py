@@ -4,6 +4,7 @@ the form closes, through the one guard."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -25,21 +26,40 @@ def _case_and_values(view: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     )
 
 
-def handle_needs_info_submission(ack: Ack, body, view, context: BoltContext) -> None:
-    """Move the case to *vendor needs info* with what they asked for."""
+def _with_note(
+    ack: Ack,
+    body,
+    view,
+    context: BoltContext,
+    *,
+    field: str,
+    label: str,
+    limit: int,
+    act: Callable[[Services, int, str, Any], object],
+) -> None:
+    """A form of one note: refuse it under its field (PII guard included), or close the form and
+    run `act(services, case_id, note, actor)` as the member who submitted it."""
     case_id, values = _case_and_values(view)
-    asked, error = check_note(
-        values.get("needs_info"), label="what the vendor asked for", limit=NEEDS_INFO_LIMIT
-    )
+    note, error = check_note(values.get(field), label=label, limit=limit)
     if error:
-        ack(response_action="errors", errors=field_errors({"needs_info": error}))
+        ack(response_action="errors", errors=field_errors({field: error}))
         return
     ack()
     services: Services = context["services"]
-    with_members(
-        services,
-        body["user"]["id"],
-        lambda actor: move_case(
+    with_members(services, body["user"]["id"], lambda actor: act(services, case_id, note, actor))
+
+
+def handle_needs_info_submission(ack: Ack, body, view, context: BoltContext) -> None:
+    """Move the case to *vendor needs info* with what they asked for."""
+    _with_note(
+        ack,
+        body,
+        view,
+        context,
+        field="needs_info",
+        label="what the vendor asked for",
+        limit=NEEDS_INFO_LIMIT,
+        act=lambda services, case_id, asked, actor: move_case(
             services,
             case_id=case_id,
             action=Action.VENDOR_NEEDS_INFO,
@@ -52,19 +72,15 @@ def handle_needs_info_submission(ack: Ack, body, view, context: BoltContext) -> 
 
 def handle_send_details_submission(ack: Ack, body, view, context: BoltContext) -> None:
     """Draft the reply with the details (PII-checked); its preview's Send hands the case back."""
-    case_id, values = _case_and_values(view)
-    details, error = check_note(
-        values.get("details"), label="the details they asked for", limit=NEEDS_INFO_LIMIT
-    )
-    if error:
-        ack(response_action="errors", errors=field_errors({"details": error}))
-        return
-    ack()
-    services: Services = context["services"]
-    with_members(
-        services,
-        body["user"]["id"],
-        lambda actor: vendor_email.ask_for_draft(
+    _with_note(
+        ack,
+        body,
+        view,
+        context,
+        field="details",
+        label="the details they asked for",
+        limit=NEEDS_INFO_LIMIT,
+        act=lambda services, case_id, details, actor: vendor_email.ask_for_draft(
             services, case_id=case_id, purpose=Purpose.DETAILS, actor=actor, note=details
         ),
     )
@@ -88,19 +104,15 @@ def handle_edit_case_submission(ack: Ack, body, view, context: BoltContext) -> N
 
 def handle_assessment_submission(ack: Ack, body, view, context: BoltContext) -> None:
     """Record our engineers' assessment."""
-    case_id, values = _case_and_values(view)
-    found, error = check_note(
-        values.get("assessment"), label="what our engineers found", limit=ASSESSMENT_LIMIT
-    )
-    if error:
-        ack(response_action="errors", errors=field_errors({"assessment": error}))
-        return
-    ack()
-    services: Services = context["services"]
-    with_members(
-        services,
-        body["user"]["id"],
-        lambda actor: case_work.record_assessment(
+    _with_note(
+        ack,
+        body,
+        view,
+        context,
+        field="assessment",
+        label="what our engineers found",
+        limit=ASSESSMENT_LIMIT,
+        act=lambda services, case_id, found, actor: case_work.record_assessment(
             services, case_id=case_id, assessment=found, actor=actor
         ),
     )
