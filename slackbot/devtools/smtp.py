@@ -6,6 +6,7 @@ next N messages with a given SMTP reply (e.g. "451 4.3.0 try later" or "550 5.1.
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -60,8 +61,25 @@ class SmtpServer:
         self.host = "127.0.0.1"
         self.controller: Controller | None = None
 
-    def start(self) -> SmtpServer:
-        """Listen on 127.0.0.1:port."""
+    def start(self, timeout: float = 5.0) -> SmtpServer:
+        """Listen on 127.0.0.1:port.
+
+        The port was free when probed, but it comes from the ephemeral range: while a client's
+        connection happens to hold it as its local port, binding fails with EADDRINUSE (and
+        aiosmtpd only says so after its 5 s ready timeout). Wait, up to `timeout`, until a bind
+        as asyncio makes it (SO_REUSEADDR) would succeed, then start.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with socket.socket() as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind((self.host, self.port))
+                    break
+                except OSError as exc:
+                    if exc.errno != errno.EADDRINUSE or time.monotonic() >= deadline:
+                        raise
+            time.sleep(0.05)
         self.controller = Controller(self.handler, hostname=self.host, port=self.port)
         self.controller.start()
         return self
