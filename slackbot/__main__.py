@@ -18,12 +18,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.base import BaseScheduler
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from slackbot import export, playbooks_cli
+from slackbot import playbooks_cli
 from slackbot.app import build_app
 from slackbot.config import ConfigError, load_settings
 from slackbot.domain.playbooks import PlaybookError
@@ -32,6 +31,9 @@ from slackbot.scheduler import build_scheduler
 from slackbot.server import create_server, stop_server
 from slackbot.services import Services
 from slackbot.wiring import build_services
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger("slackbot")
 
@@ -139,7 +141,9 @@ def _run_http(app: App, services: Services, host: str, port: int, stop: Stop) ->
 def _run_socket_mode(app: App, app_token: str, stop: Stop) -> None:
     """Hold the Socket Mode connection until a signal, then close it (envelopes being handled
     are acknowledged first; Slack redelivers what was never acknowledged)."""
-    handler = SocketModeHandler(app, app_token)
+    # Imported here by name: a bot in HTTP mode never needs the Socket Mode client.
+    socket_mode = importlib.import_module("slack_bolt.adapter.socket_mode")
+    handler = socket_mode.SocketModeHandler(app, app_token)
     handler.connect()
     while not stop.event.wait(1.0):
         pass
@@ -180,22 +184,22 @@ def _in_thread(name: str, fn: Callable[..., object], **kwargs: object) -> thread
     return thread
 
 
-#: The loopback tools live in slackbot.devtools, which the running bot never imports: loaded
-#: by name on demand (argv is what follows the subcommand).
-DEVTOOLS = {
+#: Tools loaded by name on demand (argv is what follows the subcommand): the loopback tools live
+#: in slackbot.devtools, which the running bot never imports, and the export (with tqdm and
+#: the CSV writer) is not needed by a bot that is starting.
+TOOLS = {
     ("demo",): "slackbot.devtools.demo",
     ("playbooks", "preview"): "slackbot.devtools.preview",
+    ("export",): "slackbot.export",
 }
 
 
 def _tool(args: list[str]) -> Callable[[], int] | None:
     """The tool the arguments name (export, demo, playbooks …), or None to run the bot."""
-    for words, module in DEVTOOLS.items():
+    for words, module in TOOLS.items():
         if tuple(args[: len(words)]) == words:
             rest = args[len(words) :]
             return lambda: _devtool(module, rest)
-    if args[:1] == ["export"]:
-        return lambda: export.main(args[1:])
     if args[:1] == ["playbooks"]:
         return lambda: playbooks_cli.main(args[1:])
     return None

@@ -127,6 +127,9 @@ def tracked(handler: Callable[..., Any]) -> Callable[..., Any]:
 def build_app(services: Services, *, token_verification: bool = True) -> App:
     """A Bolt App wired to the services, with every listener registered."""
     app = RecordingApp(
+        # Named: without a name Bolt takes its caller's file name from inspect.stack(), which
+        # resolves the path of every loaded module (~40 ms of start-up).
+        name="escalations",
         client=services.slack,
         # Bolt derives its loggers from this one (level and filter): no payloads at DEBUG.
         logger=bolt_logger(),

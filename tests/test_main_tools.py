@@ -14,10 +14,11 @@ def test_playbooks_check_runs_without_settings(capsys, monkeypatch):
     assert capsys.readouterr().out.count(": ok: ") == 3
 
 
-def test_devtools_are_loaded_by_name_with_the_arguments_after_the_subcommand(capsys):
-    assert entry.DEVTOOLS == {
+def test_tools_are_loaded_by_name_with_the_arguments_after_the_subcommand(capsys):
+    assert entry.TOOLS == {
         ("demo",): "slackbot.devtools.demo",
         ("playbooks", "preview"): "slackbot.devtools.preview",
+        ("export",): "slackbot.export",
     }
     # Any module with main(argv) -> int is run the same way; this one is real and ours.
     assert entry._devtool("slackbot.playbooks_cli", ["check", str(DEFAULT_PLAYBOOKS_PATH)]) == 0

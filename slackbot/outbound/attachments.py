@@ -13,15 +13,16 @@ them again at send time, and the download stops at the per-file limit even if `s
 from __future__ import annotations
 
 import http.client
+import importlib
 import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import requests
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -37,6 +38,16 @@ from slackbot.domain.attachments import (
     label as file_label,
 )
 from slackbot.effects import PermanentFailure, RetryLater
+
+if TYPE_CHECKING:
+    import requests
+
+
+def _requests() -> ModuleType:
+    """requests, imported at the first download rather than at start-up (with urllib3, idna and
+    charset_normalizer ~50 ms of it; Slack's own client needs none of them)."""
+    return importlib.import_module("requests")
+
 
 #: (connect, read) seconds for one download; a whole download may take at most DOWNLOAD_DEADLINE.
 TIMEOUT = (3.05, 30.0)
@@ -152,6 +163,7 @@ class SlackFiles:
         if not isinstance(url, str) or not url:
             raise PermanentFailure(f"Slack gave no download link for the attachment “{label}”")
         started = time.monotonic()
+        requests = _requests()
         with requests.Session() as session:
             for _ in range(MAX_REDIRECTS + 1):
                 if not token_may_go_to(url, api_url=self.api_url):
@@ -212,6 +224,7 @@ class SlackFiles:
         if declared.isdigit() and int(declared) > limit:
             raise too_large
         received = bytearray()
+        requests = _requests()
         try:
             for chunk in response.iter_content(CHUNK_BYTES):
                 received += chunk

@@ -17,18 +17,19 @@ worth retrying. Events API v2: https://developer.pagerduty.com/docs/events-api-v
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
-
-import pypd
-import requests
 
 from slackbot.effects import PermanentFailure, RetryLater, backoff
 
 if TYPE_CHECKING:
+    import requests
+
     from slackbot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,12 @@ def validate_event(event: dict[str, Any]) -> None:
         raise EventInvalid(f"{action} needs the dedup_key of the alert")
 
 
+def _imported(module: str) -> ModuleType:
+    """pypd or requests, imported at the first PagerDuty call rather than at start-up (with
+    urllib3, idna and charset_normalizer they are ~50 ms of it, and most processes never page)."""
+    return importlib.import_module(module)
+
+
 def _retry_after(response: requests.Response) -> float | None:
     try:
         return float(response.headers.get("Retry-After", ""))
@@ -127,6 +134,7 @@ def _send(
 ) -> Any:
     """One HTTP request with a timeout, classified into our errors; returns parsed JSON."""
     kwargs.pop("proxies", None)
+    requests = _imported("requests")
     try:
         response = session.request(method.upper(), url, timeout=timeout, **kwargs)
     except requests.Timeout:
@@ -166,12 +174,12 @@ class _Transport:
         # The outbox runs in several threads; Sessions are not documented as thread-safe.
         session = getattr(cls._local, "session", None)
         if session is None:
-            session = cls._local.session = requests.Session()
+            session = cls._local.session = _imported("requests").Session()
         return session
 
 
-class _Events(_Transport, pypd.EventV2):
-    """pypd's Events API v2 client with our transport and validation."""
+class _Events(_Transport):
+    """Over pypd's Events API v2 client (`EventV2`): our transport and validation."""
 
     @classmethod
     def validate(cls, event_info: dict[str, Any]) -> None:
@@ -185,8 +193,8 @@ class _Events(_Transport, pypd.EventV2):
         return _send(self._http(), self._timeout, method, url, headers=headers, **kwargs)
 
 
-class _Incidents(_Transport, pypd.Incident):
-    """pypd's REST incident model with our transport."""
+class _Incidents(_Transport):
+    """Over pypd's REST incident model (`Incident`): our transport."""
 
     endpoint = "incidents"
 
@@ -207,12 +215,28 @@ class PagerDuty:
         session: requests.Session | None = None,
     ) -> None:
         self.api_key = api_key
-        # pypd reads base_url from the class: one subclass per adapter keeps instances apart.
-        shared = {"_session": session, "_local": threading.local(), "_timeout": timeout}
-        self._events = type("_Events", (_Events,), {"base_url": events_url.rstrip("/"), **shared})
-        self._incidents = type(
-            "_Incidents", (_Incidents,), {"base_url": api_url.rstrip("/"), **shared}
-        )
+        self._urls = (events_url.rstrip("/"), api_url.rstrip("/"))
+        self._shared = {"_session": session, "_local": threading.local(), "_timeout": timeout}
+        self._lock = threading.Lock()
+        self._pypd_models: tuple[Any, Any] | None = None
+
+    def _models(self) -> tuple[Any, Any]:
+        """pypd's event and incident models over our transport, made at the first call.
+
+        pypd reads base_url from the class: one subclass per adapter keeps instances apart.
+        """
+        with self._lock:
+            if self._pypd_models is None:
+                pypd = _imported("pypd")
+                events_url, api_url = self._urls
+                events = type(
+                    "_Events", (_Events, pypd.EventV2), {"base_url": events_url, **self._shared}
+                )
+                incidents = type(
+                    "_Incidents", (_Incidents, pypd.Incident), {"base_url": api_url, **self._shared}
+                )
+                self._pypd_models = (events, incidents)
+            return self._pypd_models
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PagerDuty:
@@ -231,7 +255,7 @@ class PagerDuty:
     def send(self, event: dict[str, Any]) -> dict[str, Any]:
         """Send one trigger/acknowledge/resolve; returns PagerDuty's answer (with dedup_key)."""
         validate_event(event)
-        result = self._events.create(data=event)
+        result = self._models()[0].create(data=event)
         return result if isinstance(result, dict) else {}
 
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -261,7 +285,7 @@ class PagerDuty:
         if not self.api_key:
             raise PagerDutyRejected("PAGERDUTY_API_KEY is not set: incidents cannot be read")
         # Not fetch_all=False: pypd then returns its (entities, response) tuple as the list.
-        found = self._incidents.find(api_key=self.api_key, incident_key=dedup_key, maximum=1)
+        found = self._models()[1].find(api_key=self.api_key, incident_key=dedup_key, maximum=1)
         if not found:
             return None
         incident = found[0]
