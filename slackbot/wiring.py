@@ -106,7 +106,7 @@ def build_services(
         playbooks=load_playbooks(settings.playbooks_path),
         slack=slack,
         outbox=Outbox(engine, clock),
-        poster=SlackPoster(slack),
+        poster=SlackPoster(slack, clock=clock),
         members=MemberDirectory(slack, clock),
         pager=PagerDuty.from_settings(settings),
         uploader=FileUploader(slack),

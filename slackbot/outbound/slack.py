@@ -22,7 +22,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from slackbot.domain.clock import Clock, SystemClock
 from slackbot.effects import NotInvited, PermanentFailure, RetryLater
+from slackbot.outbound.profiles import ProfileCache
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +112,9 @@ def posting_client(client: WebClient) -> WebClient:
 class SlackPoster:
     """Posts, edits and ephemerals for the outbox, over one Web API client."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, clock: Clock | None = None) -> None:
         self.client = client
+        self.profiles = ProfileCache(clock or SystemClock())
         self._posting = posting_client(client)
         self._channel_ids: dict[str, str] = {}
         self._joined: set[str] = set()
@@ -290,7 +293,11 @@ class SlackPoster:
         return response.get("permalink")
 
     def profile(self, user: str) -> dict[str, str]:
-        """A person's name and email; on an error retrying won't fix, both empty and why."""
+        """A person's name and email (read from Slack at most once a minute, see ProfileCache);
+        on an error retrying won't fix, both empty and why."""
+        kept = self.profiles.get(user)
+        if kept is not None:
+            return kept
         try:
             response = self.client.users_info(user=user)
         except SlackApiError as exc:
@@ -302,4 +309,6 @@ class SlackPoster:
             raise RetryLater(f"Slack error reading a profile: {error}") from None
         profile = (response.get("user") or {}).get("profile") or {}
         name = profile.get("real_name") or profile.get("display_name") or ""
-        return {"name": name, "email": profile.get("email") or ""}
+        answer = {"name": name, "email": profile.get("email") or ""}
+        self.profiles.put(user, answer)
+        return answer

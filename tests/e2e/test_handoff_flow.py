@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from slackbot.devtools.signed import block_actions, view_submission
 from slackbot.devtools.slack_api import Failure
+from slackbot.outbound.profiles import ProfileCache
 from slackbot.render.ids import CaseView, EmailAction, VendorAction
 from slackbot.usecases.vendor_email import preview_key
 from storage.db import write_session
@@ -612,6 +613,7 @@ def test_preview_hand_off_button_drafts_again_and_a_slack_outage_is_retried(
     mail_bot, fake_slack, smtp, clock
 ):
     case_id, channel, _, _ = open_case(mail_bot, fake_slack)
+    clock.advance(ProfileCache.TTL)  # the sender's profile, read for the first draft, is stale
     fake_slack.fail("users.info", Failure(error="internal_error"))
     press(mail_bot, VendorAction.PREVIEW_HANDOFF, str(case_id), channel=channel)
     wait_until(
