@@ -9,8 +9,8 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from slackbot.domain.cases import CaseStatus
-from storage.models import Case, Deadline
-from storage.repositories import blockers_first
+from storage.models import Case, CaseListing, Deadline
+from storage.repositories import LISTING_COLUMNS, blockers_first, listings
 
 CLOSED = (CaseStatus.RESOLVED.value, CaseStatus.CLOSED_UNREACHABLE.value)
 #: A person's case waits on them (not on the vendor or another team) in these statuses.
@@ -32,27 +32,29 @@ def count_open_cases(session: Session, *, user_id: str) -> int:
     return session.exec(statement.where(Case.status.not_in(CLOSED), _theirs(user_id))).one()
 
 
-def open_cases_page(session: Session, *, user_id: str, offset: int, limit: int) -> Sequence[Case]:
+def open_cases_page(
+    session: Session, *, user_id: str, offset: int, limit: int
+) -> list[CaseListing]:
     """One page of the open cases `user_id` opened or owns, blockers first, then oldest."""
     statement = (
-        select(Case)
+        select(*LISTING_COLUMNS)
         .where(Case.status.not_in(CLOSED), _theirs(user_id))
         .order_by(blockers_first(), Case.opened_at, Case.id)
         .offset(offset)
         .limit(limit)
     )
-    return session.exec(statement).all()
+    return listings(session, statement)
 
 
-def cases_waiting_on(session: Session, *, user_id: str, limit: int) -> Sequence[Case]:
+def cases_waiting_on(session: Session, *, user_id: str, limit: int) -> list[CaseListing]:
     """Open cases `user_id` owns whose next step is theirs, blockers first, then oldest."""
     statement = (
-        select(Case)
+        select(*LISTING_COLUMNS)
         .where(Case.owner_id == user_id, Case.status.in_(ON_US))
         .order_by(blockers_first(), Case.updated_at, Case.id)
         .limit(limit)
     )
-    return session.exec(statement).all()
+    return listings(session, statement)
 
 
 def expired_deadlines(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import case as when
@@ -12,8 +13,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from slackbot.domain.cases import CaseStatus, Priority
-from slackbot.domain.vocabulary import SENDABLE, DraftState
-from storage.models import Case, CaseEvent, CaseMessage, EmailDraft, OutboxItem
+from slackbot.domain.vocabulary import SENDABLE, DeadlineState, DraftState
+from storage.models import (
+    Case,
+    CaseEvent,
+    CaseListing,
+    CaseMessage,
+    Deadline,
+    EmailDraft,
+    OutboxItem,
+)
 
 CLOSED = (CaseStatus.RESOLVED.value, CaseStatus.CLOSED_UNREACHABLE.value)
 
@@ -45,6 +54,47 @@ def open_cases(session: Session, *, user_id: str | None = None, limit: int = 50)
     return session.exec(
         statement.order_by(blockers_first(), Case.opened_at, Case.id).limit(limit)
     ).all()
+
+
+#: `Case`'s columns that a `CaseListing` holds, in its order.
+LISTING_COLUMNS = tuple(getattr(Case, field.name) for field in fields(CaseListing))
+
+
+def listings(session: Session, statement) -> list[CaseListing]:
+    """The rows of a statement selecting `LISTING_COLUMNS` (and maybe more after them: only the
+    listing's are taken) as `CaseListing`s."""
+    width = len(LISTING_COLUMNS)
+    return [CaseListing(*row[:width]) for row in session.execute(statement)]
+
+
+def open_case_listings(
+    session: Session, *, user_id: str | None = None, limit: int = 50
+) -> list[CaseListing]:
+    """`open_cases`, as listings: blockers first, then oldest; only those `user_id` opened or
+    owns when given."""
+    statement = select(*LISTING_COLUMNS).where(Case.status.not_in(CLOSED))
+    if user_id is not None:
+        statement = statement.where(or_(Case.opened_by == user_id, Case.owner_id == user_id))
+    return listings(
+        session, statement.order_by(blockers_first(), Case.opened_at, Case.id).limit(limit)
+    )
+
+
+def overdue_listings(
+    session: Session, now: datetime, *, limit: int = 50
+) -> list[tuple[CaseListing, str, datetime, int]]:
+    """Expired, uncleared clocks of open cases as (case listing, kind, expires_at, misses):
+    blockers first, then the longest expired."""
+    statement = (
+        select(*LISTING_COLUMNS, Deadline.kind, Deadline.expires_at, Deadline.misses)
+        .join(Deadline, Deadline.case_id == Case.id)
+        .where(Deadline.state != DeadlineState.CLEARED, Deadline.expires_at <= now)
+        .where(Case.status.not_in(CLOSED))
+        .order_by(blockers_first(), Deadline.expires_at, Deadline.id)
+        .limit(limit)
+    )
+    width = len(LISTING_COLUMNS)
+    return [(CaseListing(*row[:width]), *row[width:]) for row in session.execute(statement)]
 
 
 def case_events(session: Session, *, case_id: int) -> Sequence[CaseEvent]:

@@ -26,7 +26,7 @@ from slackbot.render.emergency_blocks import build_page_on_call_button
 from slackbot.render.ids import VALUE, BlockId, CallbackId, field_block_id, field_id_of
 from slackbot.render.long_text import section_blocks
 from slackbot.render.resolution_blocks import rating_line, resolution_lines
-from storage.models import Case, CaseEvent
+from storage.models import Case, CaseEvent, CaseListing
 
 # --- /escalate modals ------------------------------------------------------------------------
 
@@ -375,7 +375,9 @@ def build_help(playbooks: Playbooks, extra: Iterable[tuple[str, str]] = ()) -> s
     return "\n".join(lines)
 
 
-def build_case_list(cases: Sequence[Case], playbooks: Playbooks, *, heading: str) -> str:
+def build_case_list(
+    cases: Sequence[Case | CaseListing], playbooks: Playbooks, *, heading: str
+) -> str:
     """A compact list of cases, one line each."""
     if not cases:
         return f"{heading}: none."

@@ -13,8 +13,8 @@ from slackbot.domain.playbooks import Playbook
 from slackbot.domain.status_machine import Action, Responders
 from slackbot.usecases.actors import with_members
 from slackbot.usecases.case_change import Outcome, Result, check_actor
-from storage.models import Case, CaseEvent
-from storage.repositories import case_events, case_for_message, get_case, open_cases
+from storage.models import Case, CaseEvent, CaseListing
+from storage.repositories import case_events, case_for_message, get_case, open_case_listings
 
 if TYPE_CHECKING:
     from slackbot.services import Services
@@ -37,7 +37,7 @@ def find_case(services: Services, case_id: int) -> Case | None:
         return get_case(session, case_id=case_id)
 
 
-def in_case_channel(services: Services, case: Case, user_id: str) -> bool:
+def in_case_channel(services: Services, case: Case | CaseListing, user_id: str) -> bool:
     """Whether `user_id` can see the case's channel (conversations.members, cached a minute by
     the member directory); False when Slack won't say."""
     if not case.channel_id:
@@ -49,7 +49,9 @@ def in_case_channel(services: Services, case: Case, user_id: str) -> bool:
         return False
 
 
-def may_see(services: Services, case: Case, playbook: Playbook | None, user_id: str) -> bool:
+def may_see(
+    services: Services, case: Case | CaseListing, playbook: Playbook | None, user_id: str
+) -> bool:
     """Who can see the case's channel, its opener, its owner and its current tier's
     responders may see the case (its summary and history)."""
     if user_id in (case.opened_by, case.owner_id):
@@ -80,13 +82,14 @@ def case_history(services: Services, case_id: int, *, user_id: str) -> CaseHisto
     return CaseHistory(case, playbook, events)
 
 
-def cases_open_for(services: Services, user_id: str | None) -> Sequence[Case]:
-    """Open cases someone opened or owns (everyone's with None), newest first."""
+def cases_open_for(services: Services, user_id: str | None) -> Sequence[CaseListing]:
+    """Open cases someone opened or owns (everyone's with None), blockers first, then oldest:
+    the columns a list shows, not whole cases."""
     with Session(services.engine) as session:
-        return open_cases(session, user_id=user_id)
+        return open_case_listings(session, user_id=user_id)
 
 
-def open_cases_visible_to(services: Services, user_id: str) -> tuple[list[Case], int]:
+def open_cases_visible_to(services: Services, user_id: str) -> tuple[list[CaseListing], int]:
     """Everyone's open cases that `user_id` may see (`may_see`), and how many others there are."""
     found = cases_open_for(services, None)
     visible = [

@@ -15,7 +15,7 @@ from slackbot.domain.reporting import Measure, PeriodKind, our_zone
 from slackbot.render.home import PAGE_SIZE, HomeCase, HomeView
 from slackbot.usecases.reporting import build_report
 from storage import home as queries
-from storage.models import Case
+from storage.models import CaseListing
 
 if TYPE_CHECKING:
     from slackbot.services import Services
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 WAITING_LIMIT = 10
 
 
-def _home_case(services: Services, case: Case, overdue: list, now: datetime) -> HomeCase:
+def _home_case(services: Services, case: CaseListing, overdue: list, now: datetime) -> HomeCase:
     playbook = services.playbooks.get(case.playbook_id)
     late = tuple(
         (DeadlineKind(row.kind).label, now - ensure_utc(row.expires_at))

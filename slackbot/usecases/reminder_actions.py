@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from slackbot.domain.cases import CaseStatus, case_key
+from slackbot.domain.cases import case_key
 from slackbot.domain.clock import ensure_utc
 from slackbot.domain.deadlines import DeadlineKind, SnoozeChoice, may_snooze, snooze_until
 from slackbot.domain.errors import UserFacingError
@@ -17,7 +17,7 @@ from slackbot.domain.handoff import Purpose
 from slackbot.domain.mrkdwn import escape
 from slackbot.domain.playbooks import Playbook
 from slackbot.domain.status_machine import Via
-from slackbot.domain.vocabulary import DeadlineState, EventKind
+from slackbot.domain.vocabulary import EventKind
 from slackbot.services import Services
 from slackbot.usecases import slack_posts
 from slackbot.usecases.case_change import Actor, Outcome, Result, guard_case
@@ -25,8 +25,8 @@ from slackbot.usecases.deadlines import sync_deadlines
 from slackbot.usecases.drafts import request_draft
 from slackbot.usecases.events import record_event
 from storage.db import write_session
-from storage.models import Case, Deadline
-from storage.repositories import blockers_first, get_case
+from storage.models import Case, CaseListing, Deadline
+from storage.repositories import get_case, overdue_listings
 
 
 class ReminderError(UserFacingError):
@@ -37,7 +37,7 @@ class ReminderError(UserFacingError):
 class Overdue:
     """One overdue clock of an open case, for `/escalate overdue`."""
 
-    case: Case
+    case: CaseListing
     kind: DeadlineKind
     expires_at: datetime
     misses: int
@@ -98,18 +98,11 @@ def snooze(
 
 
 def overdue(session: Session, now: datetime, *, limit: int = 50) -> list[Overdue]:
-    """Expired clocks of open cases: blockers first, then oldest first."""
-    statement = (
-        select(Deadline, Case)
-        .join(Case, Case.id == Deadline.case_id)
-        .where(Deadline.state != DeadlineState.CLEARED, Deadline.expires_at <= now)
-        .where(Case.status.not_in((CaseStatus.RESOLVED.value, CaseStatus.CLOSED_UNREACHABLE.value)))
-        .order_by(blockers_first(), Deadline.expires_at, Deadline.id)
-        .limit(limit)
-    )
+    """Expired clocks of open cases: blockers first, then oldest first (the cases as listings:
+    the columns the list shows)."""
     return [
-        Overdue(case, DeadlineKind(row.kind), ensure_utc(row.expires_at), row.misses)
-        for row, case in session.exec(statement).all()
+        Overdue(case, DeadlineKind(kind), ensure_utc(expires_at), misses)
+        for case, kind, expires_at, misses in overdue_listings(session, now, limit=limit)
     ]
 
 
