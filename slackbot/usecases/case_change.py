@@ -15,8 +15,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from slackbot.domain.cases import case_key
@@ -36,6 +34,7 @@ from slackbot.usecases import slack_posts
 from slackbot.usecases.events import record_event
 from storage.db import write_session
 from storage.models import Case, ProcessedEvent
+from storage.repositories import postgresql_insert, sqlite_insert
 
 #: Slack retries for a few minutes at most; a day of ids is plenty.
 PROCESSED_EVENT_TTL = timedelta(days=1)

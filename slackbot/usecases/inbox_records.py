@@ -17,13 +17,12 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from storage.db import is_sqlite, writer
 from storage.models import InboxRequest
+from storage.repositories import postgresql_insert, sqlite_insert
 
 #: On SQLite, how long recording waits for the write lock (Slack waits 3 s for its answer).
 LOCK_WAIT = 2.5

@@ -33,6 +33,7 @@ DEFERRED = (
     "tqdm",
     "slackbot.export",
     "slack_bolt.adapter.socket_mode",
+    "sqlalchemy.dialects.postgresql",
     "slackbot.devtools",
 )
 
