@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from slackbot import playbooks_cli
 from slackbot.app import build_app
 from slackbot.config import ConfigError, load_settings
 from slackbot.domain.playbooks import PlaybookError
@@ -184,13 +183,14 @@ def _in_thread(name: str, fn: Callable[..., object], **kwargs: object) -> thread
     return thread
 
 
-#: Tools loaded by name on demand (argv is what follows the subcommand): the loopback tools live
-#: in slackbot.devtools, which the running bot never imports, and the export (with tqdm and
-#: the CSV writer) is not needed by a bot that is starting.
+#: Tools loaded by name on demand (argv is what follows the subcommand; the first match wins):
+#: the loopback tools live in slackbot.devtools, which the running bot never imports, and a bot
+#: that is starting needs neither the export (with tqdm) nor the playbooks check (argparse).
 TOOLS = {
     ("demo",): "slackbot.devtools.demo",
     ("playbooks", "preview"): "slackbot.devtools.preview",
     ("export",): "slackbot.export",
+    ("playbooks",): "slackbot.playbooks_cli",
 }
 
 
@@ -200,8 +200,6 @@ def _tool(args: list[str]) -> Callable[[], int] | None:
         if tuple(args[: len(words)]) == words:
             rest = args[len(words) :]
             return lambda: _devtool(module, rest)
-    if args[:1] == ["playbooks"]:
-        return lambda: playbooks_cli.main(args[1:])
     return None
 
 

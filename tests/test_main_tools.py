@@ -19,6 +19,7 @@ def test_tools_are_loaded_by_name_with_the_arguments_after_the_subcommand(capsys
         ("demo",): "slackbot.devtools.demo",
         ("playbooks", "preview"): "slackbot.devtools.preview",
         ("export",): "slackbot.export",
+        ("playbooks",): "slackbot.playbooks_cli",
     }
     # Any module with main(argv) -> int is run the same way; this one is real and ours.
     assert entry._devtool("slackbot.playbooks_cli", ["check", str(DEFAULT_PLAYBOOKS_PATH)]) == 0

@@ -32,6 +32,7 @@ DEFERRED = (
     "urllib3",
     "tqdm",
     "slackbot.export",
+    "slackbot.playbooks_cli",
     "slack_bolt.adapter.socket_mode",
     "sqlalchemy.dialects.postgresql",
     "slackbot.devtools",
