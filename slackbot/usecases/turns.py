@@ -116,9 +116,11 @@ def route_next(lane: str | None) -> None:
     _route.set(lane)
 
 
-#: The listener executor's threads, started on demand: enough that an ack never waits for one
-#: (20 clients' requests plus one thread per busy lane); the work gate bounds the work itself.
-LISTENER_THREADS = 64
+#: The listener executor's threads, started on demand: enough that an ack never waits for one.
+#: The work gate bounds the work; most threads beyond its slots are blocked (on a slot, or in a
+#: kick waiting for its delivery pass: 65 forms submitted at once kept 65 of them), and such a
+#: thread costs little more than its stack. The cap only bounds a runaway.
+LISTENER_THREADS = 256
 
 
 class TurnExecutor(ThreadPoolExecutor):

@@ -11,7 +11,9 @@ being served meanwhile.
 
 - Who takes a slot: a listener, once it has acked (an event at its start: Bolt acked it
   already), and work a listener hands to the executor, when it starts. A thread holds at
-  most one slot; what it takes again while holding one costs nothing.
+  most one slot; what it takes again while holding one costs nothing. What a listener does
+  before its ack (a form stored before its modal closes, the list `/escalate list` answers
+  with) takes none: the HTTP server's threads, each waiting for one ack, bound it.
 - Who gets a freed slot: interactive work first (a modal's trigger_id expires 3 s after the
   press), then events; among them, work that gave its slot back for a while (`idle`, e.g. a
   kick waiting for its delivery pass) before fresh work; then in arrival order.
