@@ -152,11 +152,13 @@ def _run_in_slot(
         turn = None  # never started its work: not released, so not finished
         raise
     finally:
-        slot.give()
         if token is not None:
             turns.leave(token)
-        if turn is not None:
-            turn.release(ok)
+        try:
+            if turn is not None:
+                turn.release(ok)  # its done mark is a write: bounded by the slots too
+        finally:
+            slot.give()
 
 
 def build_app(services: Services, *, token_verification: bool = True) -> App:

@@ -235,8 +235,10 @@ class TurnExecutor(ThreadPoolExecutor):
                 ok = True
                 return result
             finally:
-                slot.give()
-                turn.release(ok)
+                try:
+                    turn.release(ok)  # its done mark is a write: in the slot too
+                finally:
+                    slot.give()
 
         # Refused (shut down): the turn stays held, the request unfinished, and it is replayed.
         return run
