@@ -16,8 +16,11 @@ from sqlmodel import Session, create_engine
 
 log = logging.getLogger(__name__)
 
-#: Execution option marking a connection whose transactions will write (see `writer`).
+#: Execution options: a connection whose transactions will write (see `writer`); one whose
+#: writes go first at the gate (WriteGate) and wait there at most so many seconds.
 WRITER = "escalations_writer"
+URGENT = "escalations_urgent"
+PATIENCE = "escalations_gate_patience"
 #: SQLite's own wait for the write lock (busy_timeout), read when a connection opens.
 BUSY_SECONDS = 30
 #: The longest a writer waits at the process's gate (WriteGate) before it goes on to SQLite's
@@ -31,37 +34,58 @@ class WriteGate:
     SQLite makes a writer that finds the write lock taken sleep and look again (its busy
     handler: 1, 2, 5, 10 … 100 ms), so under load writers wait in steps far longer than the
     lock is held (bench/PROFILE.md: 101 of 108 ms of SQL time per reaction was spent in
-    BEGIN). Writers of this process queue here instead, blocked on a lock that wakes the next
-    one when the holder commits or rolls back, and reach BEGIN IMMEDIATE when the lock is
-    free. Other processes (a second replica, the export) still meet SQLite's busy handler.
+    BEGIN). Writers of this process queue here instead, blocked until the holder commits or
+    rolls back, and reach BEGIN IMMEDIATE when the lock is free. Other processes (a second
+    replica, the export) still meet SQLite's busy handler.
+
+    An urgent writer (recording a request Slack waits on: slackbot.usecases.inbox_records)
+    goes before every waiting ordinary one, so an answer waits for one transaction at most.
 
     A thread that holds the gate and begins a second write transaction on another connection
     passes it (it would wait for itself): SQLite then decides, as it did without the gate.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._mutex = threading.Lock()
+        self._turns = {urgent: threading.Condition(self._mutex) for urgent in (False, True)}
+        self._waiting = {False: 0, True: 0}
+        self._busy = False
         self._owner: int | None = None
 
-    def enter(self) -> bool:
-        """Wait for the gate; whether this call took it (and must `leave` it)."""
+    def enter(self, *, urgent: bool = False, patience: float = GATE_SECONDS) -> bool:
+        """Wait (at most `patience` seconds) for the gate; whether this call took it (and must
+        `leave` it). Not taken, the writer goes on to SQLite's own wait."""
         me = threading.get_ident()
-        if self._owner == me:
-            return False
-        if not self._lock.acquire(timeout=GATE_SECONDS):
-            log.warning("a writer waited %s s for this process's others; going on", GATE_SECONDS)
-            return False
-        self._owner = me
-        return True
+        with self._mutex:
+            if self._owner == me:
+                return False
+            self._waiting[urgent] += 1
+            try:
+                took = self._turns[urgent].wait_for(
+                    lambda: not self._busy and (urgent or not self._waiting[True]), patience
+                )
+            finally:
+                self._waiting[urgent] -= 1
+            if took:  # (not taken: the predicate was false at the end, so someone is inside)
+                self._busy, self._owner = True, me
+        if not took:
+            log.warning("a writer waited %.1f s for this process's others; going on", patience)
+        return took
 
     def leave(self) -> None:
-        """Let the next writer in."""
-        self._owner = None
-        self._lock.release()
+        """Let the next writer in: an urgent one if any waits."""
+        with self._mutex:
+            self._busy, self._owner = False, None
+            self._turns[bool(self._waiting[True])].notify()
 
     def held(self) -> bool:
         """Whether some writer of this process is inside (for tests)."""
-        return self._lock.locked()
+        return self._busy
+
+    def waiting(self) -> int:
+        """How many writers wait (for tests)."""
+        with self._mutex:
+            return self._waiting[False] + self._waiting[True]
 
 
 #: One gate per database file, shared by every engine of this process that opens it.
@@ -156,9 +180,13 @@ def make_engine(url: str) -> Engine:
             # waiting, whenever another writer committed in between. Readers stay deferred, so
             # in WAL mode they never wait behind a writer. Writers of this process queue at the
             # gate first (WriteGate), the connection lets the next one in when it ends.
-            if connection.get_execution_options().get(WRITER):
+            options = connection.get_execution_options()
+            if options.get(WRITER):
                 dbapi = connection.connection.dbapi_connection
-                took = gate.enter()
+                took = gate.enter(
+                    urgent=bool(options.get(URGENT)),
+                    patience=options.get(PATIENCE, GATE_SECONDS),
+                )
                 try:
                     connection.exec_driver_sql("BEGIN IMMEDIATE")
                 except BaseException:
@@ -183,6 +211,12 @@ def writer(engine: Engine) -> Engine:
     # Not cached: a cache keyed by the engine would keep it alive (the copy refers to it), and
     # the copy costs a few microseconds against a transaction's milliseconds.
     return engine.execution_options(**{WRITER: True})
+
+
+def urgent_writer_options(patience: float) -> dict[str, object]:
+    """Execution options for a write that someone waits on (SQLite: first at the process's
+    gate, and there at most `patience` seconds); set on a `writer` connection."""
+    return {WRITER: True, URGENT: True, PATIENCE: patience}
 
 
 def make_reader_engine(url: str) -> Engine:

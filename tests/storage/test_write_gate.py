@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -17,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 import storage.db
-from storage.db import make_engine, write_gate, write_session, writer
+from storage.db import make_engine, urgent_writer_options, write_gate, write_session, writer
 
 
 @pytest.fixture
@@ -138,3 +139,72 @@ def test_engines_on_one_file_share_a_gate_and_memory_databases_have_none(engine,
     finally:
         second.dispose()
     assert write_gate(make_engine("sqlite://")) is None
+
+
+def _wait_until(condition) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        time.sleep(0.005)
+    raise AssertionError("never happened")
+
+
+def test_an_urgent_writer_goes_before_the_ordinary_ones_waiting(engine):
+    gate = write_gate(engine)
+    order: list[str] = []
+
+    def ordinary(name: str) -> None:
+        with write_session(engine) as session:
+            session.execute(text("INSERT INTO t VALUES (1)"))
+            order.append(name)
+
+    def urgent() -> None:
+        with writer(engine).connect() as connection:
+            connection.execution_options(**urgent_writer_options(5.0))
+            with connection.begin():
+                connection.execute(text("INSERT INTO t VALUES (2)"))
+                order.append("urgent")
+
+    threads = []
+    with write_session(engine) as holder:
+        holder.execute(text("INSERT INTO t VALUES (0)"))
+        for number, target in enumerate([lambda: ordinary("first"), lambda: ordinary("second")]):
+            threads.append(threading.Thread(target=target))
+            threads[-1].start()
+            _wait_until(lambda n=number: gate.waiting() == n + 1)
+        threads.append(threading.Thread(target=urgent))
+        threads[-1].start()
+        _wait_until(lambda: gate.waiting() == 3)
+    for thread in threads:
+        thread.join(10)
+    assert order[0] == "urgent"
+    assert sorted(order[1:]) == ["first", "second"]
+    assert _count(engine) == 4
+    assert not gate.held()
+
+
+def test_an_urgent_writer_that_gives_up_leaves_the_queue_as_it_was(engine):
+    gate = write_gate(engine)
+    done: list[str] = []
+
+    def ordinary() -> None:
+        with write_session(engine) as session:
+            session.execute(text("INSERT INTO t VALUES (1)"))
+            done.append("ordinary")
+
+    with write_session(engine) as holder:
+        holder.execute(text("INSERT INTO t VALUES (0)"))
+        took: list[bool] = []
+        impatient = threading.Thread(
+            target=lambda: took.append(gate.enter(urgent=True, patience=0.2))
+        )
+        impatient.start()
+        _wait_until(lambda: gate.waiting() == 1)
+        waiter = threading.Thread(target=ordinary)
+        waiter.start()
+        _wait_until(lambda: gate.waiting() == 2)
+        impatient.join(10)  # gave up while the holder is inside
+        assert took == [False]
+    waiter.join(10)
+    assert done == ["ordinary"]
+    assert not gate.held()
