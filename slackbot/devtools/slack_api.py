@@ -13,7 +13,8 @@ Messages: every `chat.postMessage` is kept per channel (`messages`), with its th
 (a thread, oldest first) and `conversations.list` (the channels named so far) answer from them;
 metadata only with `include_all_metadata`, like Slack. `delay()` makes the next calls of a method
 slow: the call is recorded (and a post kept) first, then the answer waits, as when Slack did the
-work but its answer is late. `apps.connections.open` answers `socket_mode_url`.
+work but its answer is late; with `until` (an Event) it is held until the test sets it (at most
+`seconds`). `apps.connections.open` answers `socket_mode_url`.
 
 Strict, like Slack (every test talks to this): `blocks` and `view` are checked with
 `slack_sdk.models` and Slack's documented limits (`slack_checks`), and refused with Slack's error
@@ -72,11 +73,19 @@ class Failure:
 @dataclass
 class Delay:
     """A scripted slow answer: wait `seconds` before answering, `times` times, for calls that
-    `match` (all calls when None)."""
+    `match` (all calls when None); with `until`, only until that event is set."""
 
     seconds: float
     times: int = 1
     match: Any = None
+    until: threading.Event | None = None
+
+    def wait(self) -> None:
+        """Hold the answer."""
+        if self.until is None:
+            time.sleep(self.seconds)
+        else:
+            self.until.wait(self.seconds)
 
 
 @dataclass
@@ -146,13 +155,13 @@ class FakeSlack(StrictSlack, KeptMessages, KeptFiles):
         with self.lock:
             self.delays.setdefault(method, []).append(delay)
 
-    def _delay_for(self, method: str, body: dict[str, Any]) -> float:
+    def _delay_for(self, method: str, body: dict[str, Any]) -> Delay | None:
         with self.lock:
             for delay in self.delays.get(method, []):
                 if delay.times > 0 and (delay.match is None or delay.match(body)):
                     delay.times -= 1
-                    return delay.seconds
-        return 0.0
+                    return delay
+        return None
 
     # -- assertions ------------------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
@@ -211,8 +220,8 @@ class FakeSlack(StrictSlack, KeptMessages, KeptFiles):
             return refused
         answer = self._ok(method, body)
         late = self._delay_for(method, body)
-        if late:
-            time.sleep(late)
+        if late is not None:
+            late.wait()
         return 200, answer, {}
 
     def _channel(self, name: str) -> str:
