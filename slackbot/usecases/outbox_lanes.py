@@ -83,7 +83,9 @@ class Lanes:
         self._perform = perform
         self._stopping = stopping
         self._name = name
-        self._cv = threading.Condition()
+        self._lock = threading.Lock()
+        self._work = threading.Condition(self._lock)  # lane threads wait here for a ready lane
+        self._progress = threading.Condition(self._lock)  # passes, for their items or news
         self._lanes: dict[Any, deque[int]] = {}  # a case's queued items, while it has a lane
         self._ready: deque[Any] = deque()  # lanes with queued items and no thread on them
         self._owner: dict[int, Pass] = {}  # item in a lane (queued or being performed): its pass
@@ -96,19 +98,19 @@ class Lanes:
     # -- for passes ------------------------------------------------------------------------
     def news(self) -> int:
         """A counter that moves when a pass should select again (a kick, a released item)."""
-        with self._cv:
+        with self._lock:
             return self._news
 
     def announce(self) -> None:
         """Something may have become due (a commit): waiting passes select again."""
-        with self._cv:
+        with self._lock:
             self._news += 1
-            self._cv.notify_all()
+            self._progress.notify_all()
 
     def hand_in(self, delivery: Pass, rows: Iterable[tuple[int, int | None]]) -> bool:
         """Queue the selected (id, case id) rows the pass has not tried in their lanes, in the
         order given; False when the pass is over (nothing new, nothing to wait for)."""
-        with self._cv:
+        with self._lock:
             if self._stopping.is_set():
                 return False
             fresh = 0
@@ -131,7 +133,7 @@ class Lanes:
     def wait(self, delivery: Pass, news: int) -> bool:
         """Wait until the pass's items were tried or there is news since `news`; False when
         the pass is over (all tried and `limit` reached, or stopping)."""
-        with self._cv:
+        with self._lock:
             while True:
                 delivery.awaited &= self._owner.keys()
                 if self._stopping.is_set():
@@ -140,35 +142,36 @@ class Lanes:
                     return len(delivery.seen) < delivery.limit and delivery.error is None
                 if self._news != news and len(delivery.seen) < delivery.limit:
                     return True
-                self._cv.wait()
+                self._progress.wait()
 
     # -- shutdown --------------------------------------------------------------------------
     def stop(self) -> None:
         """Drop what is queued (it stays due in the database); what is being performed ends."""
-        with self._cv:
+        with self._lock:
             for key in list(self._lanes):
                 for item_id in self._lanes[key]:
                     self._owner.pop(item_id, None)
                 self._lanes[key].clear()
             self._ready.clear()
-            self._cv.notify_all()
+            self._work.notify_all()
+            self._progress.notify_all()
 
     @contextmanager
     def performing_here(self) -> Iterator[None]:
         """Count an item performed outside the lanes (the serial loop), for `drain`."""
-        with self._cv:
+        with self._lock:
             self._performing += 1
         try:
             yield
         finally:
-            with self._cv:
+            with self._lock:
                 self._performing -= 1
-                self._cv.notify_all()
+                self._progress.notify_all()
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until no item is being performed (after stop); False if `timeout` ran out."""
-        with self._cv:
-            return self._cv.wait_for(lambda: self._performing == 0, timeout)
+        with self._lock:
+            return self._progress.wait_for(lambda: self._performing == 0, timeout)
 
     # -- the lane threads ------------------------------------------------------------------
     def _queue(self, key: Any, item_id: int) -> None:
@@ -189,26 +192,27 @@ class Lanes:
                 target=self._run, name=f"{self._name}-lane-{self._count}", daemon=True
             ).start()
         if self._ready and self._idle:
-            self._cv.notify_all()
+            self._work.notify(len(self._ready))
 
     def _run(self) -> None:
         _here.lane = True
         key = None
-        try:
-            while True:
-                key, item_id, delivery = self._next(key)
-                if key is None:
-                    return
+        while True:
+            key, item_id, delivery = self._next(key)
+            if key is None:
+                return  # counted out by _next, under the lock that hands lanes in
+            try:
                 self._attempt(item_id, delivery)
-        finally:
-            with self._cv:
-                self._threads -= 1
-                self._cv.notify_all()
+            except BaseException:
+                with self._lock:
+                    self._threads -= 1
+                raise
 
     def _next(self, done_key: Any) -> tuple[Any, int, Pass]:
         """Give back the lane just served (to the end of the queue if it has more) and take the
-        next ready lane's first item; (None, …) when there was none for IDLE_SECONDS."""
-        with self._cv:
+        next ready lane's first item; (None, …) when there was none for IDLE_SECONDS (or after
+        stop): the thread ends."""
+        with self._lock:
             if done_key is not None:
                 if self._lanes.get(done_key):
                     self._ready.append(done_key)
@@ -218,11 +222,14 @@ class Lanes:
             while not self._ready or self._stopping.is_set():
                 left = idle_until - time.monotonic()
                 if self._stopping.is_set() or left <= 0:
+                    self._threads -= 1
                     return None, 0, None  # type: ignore[return-value]
                 self._idle += 1
-                self._cv.wait(left)
+                self._work.wait(left)
                 self._idle -= 1
             key = self._ready.popleft()
+            if self._ready and self._idle:
+                self._work.notify()
             item_id = self._lanes[key].popleft()
             self._performing += 1
             return key, item_id, self._owner[item_id]
@@ -234,7 +241,7 @@ class Lanes:
                 outcome = self._perform(item_id)
         except Exception as exc:  # the pass raises it, as the serial loop did
             delivery.error = delivery.error or exc
-        with self._cv:
+        with self._lock:
             self._performing -= 1
             self._owner.pop(item_id, None)
             if outcome is not None:
@@ -244,4 +251,4 @@ class Lanes:
                         i for i in outcome.again if delivery.tries[i] < delivery.tries_per_pass
                     )
                     self._news += 1
-            self._cv.notify_all()
+            self._progress.notify_all()

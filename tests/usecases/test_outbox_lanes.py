@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from slackbot.devtools.slack_api import Delay
 from slackbot.effects import RetryLater
+from slackbot.usecases import outbox_lanes
 from slackbot.usecases.outbox import Outbox, enqueue
 from storage.migrate import upgrade
 from storage.models import Case, OutboxItem
@@ -188,6 +189,24 @@ def test_a_performer_that_commits_and_kicks_does_not_wait_on_itself(database, cl
     assert not kicker.is_alive()  # waiting on its own lane would never end
     assert performed == [1, 2]
     outbox.stop()
+
+
+def test_lane_threads_end_when_idle_and_come_back_for_the_next_pass(database, clock, monkeypatch):
+    monkeypatch.setattr(outbox_lanes, "IDLE_SECONDS", 0.05)
+    engine, outbox, (a, b) = _setup(database, clock)
+    performed: list[int] = []
+    outbox.register("k", lambda item: performed.append(item.payload["n"]))
+    _queue(engine, clock, (a, 1), (b, 2))
+    assert outbox.deliver_due() == 2
+    _wait_until(lambda: not _lane_threads())
+    _queue(engine, clock, (a, 3), (b, 4))
+    assert outbox.deliver_due() == 2
+    assert sorted(performed) == [1, 2, 3, 4]
+    _wait_until(lambda: not _lane_threads())
+
+
+def _lane_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if "-lane-" in t.name]
 
 
 def test_shutdown_lets_the_items_in_flight_finish_and_claims_nothing_new(database, clock):
