@@ -13,8 +13,7 @@ Messages: every `chat.postMessage` is kept per channel (`messages`), with its th
 (a thread, oldest first) and `conversations.list` (the channels named so far) answer from them;
 metadata only with `include_all_metadata`, like Slack. `delay()` makes the next calls of a method
 slow: the call is recorded (and a post kept) first, then the answer waits, as when Slack did the
-work but its answer is late; with `until` (an Event) it is held until the test sets it (at most
-`seconds`). `apps.connections.open` answers `socket_mode_url`.
+work but its answer is late. `apps.connections.open` answers `socket_mode_url`.
 
 Strict, like Slack (every test talks to this): `blocks` and `view` are checked with
 `slack_sdk.models` and Slack's documented limits (`slack_checks`), and refused with Slack's error
@@ -73,19 +72,20 @@ class Failure:
 @dataclass
 class Delay:
     """A scripted slow answer: wait `seconds` before answering, `times` times, for calls that
-    `match` (all calls when None); with `until`, only until that event is set."""
+    `match` (all calls when None)."""
 
     seconds: float
     times: int = 1
     match: Any = None
+    #: Answer as soon as this is set (and at the latest after `seconds`): a test holds calls.
     until: threading.Event | None = None
 
     def wait(self) -> None:
         """Hold the answer."""
-        if self.until is None:
-            time.sleep(self.seconds)
-        else:
+        if self.until is not None:
             self.until.wait(self.seconds)
+        else:
+            time.sleep(self.seconds)
 
 
 @dataclass
