@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, exists, insert, literal, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, select
@@ -129,30 +131,86 @@ def enqueue(
     dedup_key: str | None = None,
     not_before: datetime | None = None,
 ) -> OutboxItem:
-    """Record a side effect in the caller's transaction; an existing `dedup_key` is returned."""
-    if dedup_key is not None:
-        existing = session.exec(select(OutboxItem).where(OutboxItem.dedup_key == dedup_key)).first()
-        if existing is not None:
-            return existing
-    item = OutboxItem(
-        kind=kind,
-        case_id=case_id,
-        dedup_key=dedup_key,
-        payload=payload,
-        state="pending",
-        next_attempt_at=not_before or now,
-        created_at=now,
-    )
+    """Record a side effect in the caller's transaction; an existing `dedup_key` is returned.
+
+    A keyed item is one INSERT … ON CONFLICT DO NOTHING (SQLite ≥ 3.35 and PostgreSQL): a key
+    recorded already, or being recorded by a concurrent transaction (which it waits for), is
+    read back only then."""
+    values: dict[str, Any] = {
+        "kind": kind,
+        "case_id": case_id,
+        "dedup_key": dedup_key,
+        "payload": payload,
+        "state": "pending",
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+    }
     if dedup_key is None:
+        item = OutboxItem(**values)
         session.add(item)
         session.flush()
         return item
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        return _enqueue_keyed(session, values)
+    dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    inserted = session.scalars(
+        dialect_insert(OutboxItem)
+        .values(attempts=0, result={}, **values)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(OutboxItem)
+    ).first()
+    if inserted is not None:
+        return inserted
+    return session.exec(select(OutboxItem).where(OutboxItem.dedup_key == dedup_key)).one()
+
+
+def enqueue_unless_waiting(
+    session: Session, *, kind: str, payload: dict[str, Any], now: datetime, case_id: int
+) -> None:
+    """Record a side effect unless one of `kind` for the case is pending already: one INSERT …
+    SELECT … WHERE NOT EXISTS. The pending one, if any, is locked until this transaction ends
+    (PostgreSQL: FOR UPDATE in the sub-select; SQLite's writers are serial already), so it is
+    not claimed before this change commits."""
+    table = OutboxItem.__table__
+    waiting = (
+        select(OutboxItem.id)
+        .where(
+            OutboxItem.kind == kind,
+            OutboxItem.case_id == case_id,
+            OutboxItem.state == OutboxState.PENDING,
+        )
+        .with_for_update()
+    )
+    row = {
+        "kind": kind,
+        "case_id": case_id,
+        "payload": payload,
+        "state": OutboxState.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "result": {},
+        "created_at": now,
+    }
+    columns = [literal(value, type_=table.c[name].type) for name, value in row.items()]
+    session.execute(
+        insert(OutboxItem).from_select(list(row), select(*columns).where(~exists(waiting)))
+    )
+
+
+def _enqueue_keyed(session: Session, values: dict[str, Any]) -> OutboxItem:
+    """SELECT, then INSERT in a savepoint (databases without ON CONFLICT)."""
+    key = values["dedup_key"]
+    existing = session.exec(select(OutboxItem).where(OutboxItem.dedup_key == key)).first()
+    if existing is not None:
+        return existing
+    item = OutboxItem(**values)
     try:
         with session.begin_nested():
             session.add(item)
     except IntegrityError:
         # Another transaction enqueued the same key between our read and our insert.
-        return session.exec(select(OutboxItem).where(OutboxItem.dedup_key == dedup_key)).one()
+        return session.exec(select(OutboxItem).where(OutboxItem.dedup_key == key)).one()
     return item
 
 
