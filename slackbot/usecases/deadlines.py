@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import exists, literal, update
 from sqlmodel import Session, select
 
 from slackbot.domain.cases import CaseStatus, Priority
@@ -63,8 +63,16 @@ OURS_TO_ANSWER = (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED, CaseStatus.VENDOR_NE
 # --- keeping the rows current ----------------------------------------------------------------
 
 
-def clock_state(session: Session, case: Case) -> CaseClockState:
-    """What the deadline rules need from a case (and its event log)."""
+def _callback_done(case_id: int):
+    """Whether the case's event log has a done callback, as a SQL expression."""
+    return exists().where(CaseEvent.case_id == case_id, CaseEvent.kind == EventKind.CALLBACK_DONE)
+
+
+def clock_state(
+    session: Session, case: Case, *, callback_done: bool | None = None
+) -> CaseClockState:
+    """What the deadline rules need from a case (and its event log; `callback_done` when the
+    caller read it already)."""
     status = CaseStatus(case.status)
     contacting_since = None
     if status is CaseStatus.VENDOR_CONTACTING_USER:
@@ -77,14 +85,8 @@ def clock_state(session: Session, case: Case) -> CaseClockState:
             .order_by(CaseEvent.id.desc())
         ).first()
         contacting_since = ensure_utc(at or case.updated_at)
-    callback_done = (
-        session.exec(
-            select(CaseEvent.id).where(
-                CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.CALLBACK_DONE
-            )
-        ).first()
-        is not None
-    )
+    if callback_done is None:
+        callback_done = bool(session.exec(select(_callback_done(case.id))).one())
     return CaseClockState(
         status=status,
         opened_at=ensure_utc(case.opened_at),
@@ -126,11 +128,19 @@ def _schedule(playbook: Playbook, row: Deadline, clock: SlaClock) -> None:
 def sync_deadlines(
     session: Session, case: Case, playbook: Playbook, now: datetime
 ) -> list[Deadline]:
-    """Bring the case's deadline rows in line with its state; call in the changing transaction."""
-    clocks = {c.kind.value: c for c in compute_deadlines(clock_state(session, case), playbook, now)}
-    rows = {
-        row.kind: row for row in session.exec(select(Deadline).where(Deadline.case_id == case.id))
-    }
+    """Bring the case's deadline rows in line with its state; call in the changing transaction.
+
+    The rows and the one fact the rules need from the event log come in one SELECT (a one-row
+    anchor LEFT JOIN the rows, so a case without rows still answers)."""
+    anchor = select(literal(1).label("one")).subquery()
+    found = session.exec(
+        select(Deadline, _callback_done(case.id).label("callback_done"))
+        .select_from(anchor)
+        .outerjoin(Deadline, Deadline.case_id == case.id)
+    ).all()
+    rows = {row.kind: row for row, _ in found if row is not None}
+    state = clock_state(session, case, callback_done=bool(found[0][1]))
+    clocks = {c.kind.value: c for c in compute_deadlines(state, playbook, now)}
     for kind, clock in clocks.items():
         row = rows.get(kind)
         if row is None:
