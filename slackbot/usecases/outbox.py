@@ -121,6 +121,22 @@ def through_database_errors(fn: Callable[[], Any], *, seconds: float, what: str 
             pause = min(pause * 2, 1.0)
 
 
+_enqueues = 0
+_enqueues_lock = threading.Lock()
+
+
+def enqueues() -> int:
+    """How many items this process has enqueued so far (committed or not): a delivery pass
+    that saw every due item polls again only when this moved meanwhile."""
+    return _enqueues
+
+
+def _count_enqueue() -> None:
+    global _enqueues
+    with _enqueues_lock:
+        _enqueues += 1
+
+
 def enqueue(
     session: Session,
     *,
@@ -136,6 +152,7 @@ def enqueue(
     A keyed item is one INSERT … ON CONFLICT DO NOTHING (SQLite ≥ 3.35 and PostgreSQL): a key
     recorded already, or being recorded by a concurrent transaction (which it waits for), is
     read back only then."""
+    _count_enqueue()
     values: dict[str, Any] = {
         "kind": kind,
         "case_id": case_id,
@@ -172,6 +189,7 @@ def enqueue_unless_waiting(
     SELECT … WHERE NOT EXISTS. The pending one, if any, is locked until this transaction ends
     (PostgreSQL: FOR UPDATE in the sub-select; SQLite's writers are serial already), so it is
     not claimed before this change commits."""
+    _count_enqueue()
     table = OutboxItem.__table__
     waiting = (
         select(OutboxItem.id)
@@ -279,13 +297,18 @@ class Outbox:
         tries: Counter[int] = Counter()
         while not self._stopping.is_set():
             now = self.clock.now()
+            enqueued = enqueues()
             with Session(self.engine) as session:
                 ids = session.exec(
                     select(OutboxItem.id).where(_due(now)).order_by(OutboxItem.id).limit(limit)
                 ).all()
+            # Every due item was in this batch: poll again only if one may have been added
+            # (enqueued in this process since, or released by a done item), not to find none.
+            complete = len(ids) < limit
             ids = [item_id for item_id in ids if item_id not in seen]
             if not ids:
                 return delivered
+            released = False
             for item_id in ids:
                 if self._stopping.is_set():
                     return delivered
@@ -293,8 +316,10 @@ class Outbox:
                 tries[item_id] += 1
                 attempt = self._deliver_one(item_id)
                 delivered += attempt.performed
-                seen.difference_update(i for i in attempt.again if tries[i] < TRIES_PER_PASS)
-            if len(seen) >= limit:
+                again = [i for i in attempt.again if tries[i] < TRIES_PER_PASS]
+                released = released or bool(again)
+                seen.difference_update(again)
+            if len(seen) >= limit or (complete and not released and enqueues() == enqueued):
                 return delivered
         return delivered
 
