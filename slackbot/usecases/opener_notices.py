@@ -29,9 +29,7 @@ def _new_events(session: Session, case: Case, now: datetime) -> tuple[list[CaseE
     A case first seen here (opened before this feature, or just now) starts with the events
     of this change, which carry its `now`; the case's row lock keeps the mark in step."""
     mark = (
-        select(OpenerNotice.last_event_id)
-        .where(OpenerNotice.case_id == case.id)
-        .scalar_subquery()
+        select(OpenerNotice.last_event_id).where(OpenerNotice.case_id == case.id).scalar_subquery()
     )
     wants = (
         select(NotifyPreference.opener_dms)

@@ -15,7 +15,7 @@ hand resumes within a minute. What a performer may say:
   for a bounded time): the side effect happened and must not be performed again;
 - `RetryLater`: it did not happen; try again after a backoff. With `count=False` the item waits
   on another item of its case (a thread reply on its root message) and is released as soon as
-  an item of its case is done, not at the next tick;
+  an item of its case that can be waited on is done (`outbox_waits`), not at the next tick;
 - `PermanentFailure`: it did not happen and never will;
 - any other exception (a timeout, a dropped connection): nobody knows whether it happened. The
   item is retried and marked uncertain, as is an item taken over after its lease ran out:
