@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, literal, update
+from sqlalchemy import exists, insert, literal, update
 from sqlmodel import Session, select
 
 from slackbot.domain.cases import CaseStatus, Priority
@@ -141,6 +141,7 @@ def sync_deadlines(
     rows = {row.kind: row for row, _ in found if row is not None}
     state = clock_state(session, case, callback_done=bool(found[0][1]))
     clocks = {c.kind.value: c for c in compute_deadlines(state, playbook, now)}
+    new: list[Deadline] = []
     for kind, clock in clocks.items():
         row = rows.get(kind)
         if row is None:
@@ -151,7 +152,7 @@ def sync_deadlines(
                 expires_at=clock.due_at,
                 updated_at=now,
             )
-            rows[kind] = row
+            new.append(row)
         elif row.state == DeadlineState.CLEARED or ensure_utc(row.anchor_at) != clock.anchor:
             # A fresh clock (e.g. the vendor sent an update): its misses start again.
             row.anchor_at = clock.anchor
@@ -161,13 +162,24 @@ def sync_deadlines(
         row.expires_at = clock.due_at
         _schedule(playbook, row, clock)
         row.updated_at = now
-        session.add(row)
+        if row.id is not None:
+            session.add(row)
     for kind, row in rows.items():
         if kind not in clocks and row.state != DeadlineState.CLEARED:
             row.state, row.due_at, row.updated_at = DeadlineState.CLEARED, None, now
             session.add(row)
     session.flush()
+    rows.update((row.kind, row) for row in _insert_all(session, new))
     return list(rows.values())
+
+
+def _insert_all(session: Session, rows: list[Deadline]) -> list[Deadline]:
+    """New rows in one INSERT … RETURNING (the unit of work inserts them one by one on SQLite,
+    which cannot say in which order RETURNING answers): the stored rows, in this session."""
+    if not rows:
+        return []
+    values = [row.model_dump(exclude={"id"}) for row in rows]
+    return list(session.scalars(insert(Deadline).returning(Deadline), values).all())
 
 
 def announce_processing_window(
