@@ -632,7 +632,7 @@ def table(mode: Mode, results: dict[str, dict], sweeps: dict[str, object]) -> st
             "",
         ),
         row(
-            "of which in SQLite's BEGIN (write-lock wait), ms",
+            "of which beginning SQLite writes (the bot's writer gate and SQLite's lock), ms",
             lambda r: f"{r['paced']['begin_seconds'] * 1000:.1f} / {r['e2e']['begin_ms']:.0f}",
             "",
         ),

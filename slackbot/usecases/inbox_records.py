@@ -1,11 +1,12 @@
 """Recording a Slack request before it is answered: one short INSERT, Slack waiting on it.
 
 On PostgreSQL that is all: inserts of different rows never wait for each other. SQLite has one
-write lock for the whole database, and the listeners' transactions hold it in turn; waiting
-for it through SQLite's busy handler (sleeps growing to 100 ms) the answer would lose it to them
-again and again. So on SQLite one thread records for every request waiting to be answered:
-whatever arrived while it waited goes in one transaction, and it polls for the lock every
-millisecond (for at most `LOCK_WAIT` seconds) instead of sleeping on it.
+write lock for the whole database, and the listeners' transactions hold it in turn. So on
+SQLite one thread records for every request waiting to be answered: whatever arrived while it
+waited goes in one transaction, which goes first at the process's writer gate (storage.db
+WriteGate: it waits for the transaction inside, not for the queue), and polls for a lock held
+by another process every millisecond (for at most `LOCK_WAIT` seconds) instead of sleeping on
+it in SQLite's busy handler (sleeps growing to 100 ms).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from storage.db import is_sqlite, writer
+from storage.db import is_sqlite, urgent_writer_options, writer
 from storage.models import InboxRequest
 
 #: On SQLite, how long recording waits for the write lock (Slack waits 3 s for its answer).
@@ -45,7 +46,8 @@ def _insert(connection: Connection, row: dict[str, Any]) -> bool:
 
 @contextmanager
 def _eager_write(engine: Engine) -> Iterator[Connection]:
-    """A SQLite write transaction whose lock is polled for every millisecond."""
+    """A SQLite write transaction, first in line among this process's writers (storage.db's
+    gate), whose lock (held by another process) is polled for every millisecond."""
     with writer(engine).connect() as connection:
         raw = connection.connection.dbapi_connection
         (patience,) = raw.execute("PRAGMA busy_timeout").fetchone()
@@ -53,6 +55,8 @@ def _eager_write(engine: Engine) -> Iterator[Connection]:
         try:
             give_up_at = time.monotonic() + LOCK_WAIT
             while True:
+                patience = max(give_up_at - time.monotonic(), 0.001)
+                connection.execution_options(**urgent_writer_options(patience))
                 try:
                     transaction = connection.begin()
                     break
