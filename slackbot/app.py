@@ -10,7 +10,9 @@ The inbox (slackbot.usecases.inbox) is joined to Bolt here, in three places:
   the work it handed to the listener executor) ended, its request is marked done (sooner for
   interactivity: see slackbot.usecases.turns). A wrapper rather than Bolt's completion hook,
   which is no public API; and the wrapper sees how the listener ended (a refusal is done, an
-  error is not), which the hook does not;
+  error is not), which the hook does not. The same wrapper makes the listener take a slot of
+  the executor's work gate once it has acked (an event at its start, acked by Bolt already):
+  the ack itself never waits behind other listeners' work (slackbot.usecases.work_gate);
 - the inbox replays an unfinished request through `app.dispatch`, as the request it was.
 """
 
@@ -32,6 +34,7 @@ from slackbot.logs import bolt_logger
 from slackbot.services import Services
 from slackbot.usecases import inbox, turns
 from slackbot.usecases.notices import tell
+from slackbot.usecases.work_gate import Priority, Slot, WorkCancelled
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ def register_listeners(app: App) -> None:
 
 
 class RecordingApp(App):
-    """Bolt's App whose every listener is `tracked`: registered through these four methods."""
+    """Bolt's App whose every listener is `tracked`: registered through these five methods."""
 
     def event(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
         """Register event listeners (tracked)."""
@@ -70,6 +73,10 @@ class RecordingApp(App):
         """Register slash command listeners (tracked)."""
         return _tracking(super().command(*args, **kwargs))
 
+    def shortcut(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        """Register shortcut listeners (tracked: never recorded, but gated like the others)."""
+        return _tracking(super().shortcut(*args, **kwargs))
+
 
 def _tracking(register: Callable[..., Any]) -> Callable[..., Any]:
     def register_tracked(*functions: Callable[..., Any]) -> Any:
@@ -80,7 +87,8 @@ def _tracking(register: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def tracked(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """`handler`, marking its recorded request done when it and the work it handed on ended.
+    """`handler`, marking its recorded request done when it and the work it handed on ended,
+    and running its work after the ack in a work slot.
 
     Bolt passes a listener the arguments its signature names: the wrapper's signature is the
     handler's, plus `context` and `body` if it lacks them (and no `__wrapped__`, which Bolt
@@ -99,29 +107,58 @@ def tracked(handler: Callable[..., Any]) -> Callable[..., Any]:
         """Run the handler with what it asked for, in its request's turn if it has one."""
         context, body = kwargs.get("context"), kwargs.get("body") or {}
         mine = {name: value for name, value in kwargs.items() if name in own}
-        key = context.get(INBOX_KEY) if context is not None else None
-        if key is None:
+        services: Services | None = context.get("services") if context is not None else None
+        if services is None:
             return handler(**mine)
-        services: Services = context["services"]
-        turn = services.inbox.turn(key, event=body.get("type") == "event_callback")
-        token = turns.enter(turn)
-        ok = False
+        event = body.get("type") == "event_callback"
+        slot = services.listener_executor.gate.slot(
+            Priority.EVENT if event else Priority.INTERACTIVE
+        )
+        key = context.get(INBOX_KEY)
+        turn = services.inbox.turn(key, event=event) if key is not None else None
         try:
-            result = handler(**mine)
-            ok = True
-            return result
-        except UserFacingError:
-            ok = True  # a refusal, told to the asker: handled
-            raise
-        finally:
-            turns.leave(token)
-            turn.release(ok)
+            return _run_in_slot(handler, mine, slot, turn)
+        except WorkCancelled:
+            # Shutdown came before its work started: the request stays unfinished (replayed).
+            log.info("a listener's work was cancelled at shutdown before it started")
+            return None
 
     del run_tracked.__wrapped__
     run_tracked.__signature__ = signature.replace(
         parameters=[*signature.parameters.values(), *extra]
     )
     return run_tracked
+
+
+def _run_in_slot(
+    handler: Callable[..., Any], kwargs: dict[str, Any], slot: Slot, turn: turns.Turn | None
+) -> Any:
+    """Run the handler in `turn` (if any): its work in `slot`, taken after its `ack` when it
+    acks itself, else at once; the turn is released however it ends, unless WorkCancelled."""
+    if "ack" in kwargs and slot.priority is Priority.INTERACTIVE:
+        kwargs = {**kwargs, "ack": slot.after(kwargs["ack"])}
+    else:
+        slot.take()  # an event (acked by Bolt) or a listener that does not ack
+    token = turns.enter(turn) if turn is not None else None
+    ok = False
+    try:
+        result = handler(**kwargs)
+        ok = True
+        return result
+    except UserFacingError:
+        ok = True  # a refusal, told to the asker: handled
+        raise
+    except WorkCancelled:
+        turn = None  # never started its work: not released, so not finished
+        raise
+    finally:
+        if token is not None:
+            turns.leave(token)
+        try:
+            if turn is not None:
+                turn.release(ok)  # its done mark is a write: bounded by the slots too
+        finally:
+            slot.give()
 
 
 def build_app(services: Services, *, token_verification: bool = True) -> App:

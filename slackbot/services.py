@@ -8,7 +8,6 @@ for type checking only, so that use cases can take a `Services` without importin
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from slackbot.outbound.slack import SlackPoster
     from slackbot.usecases.inbox import Inbox
     from slackbot.usecases.outbox import Outbox
+    from slackbot.usecases.turns import TurnExecutor
     from storage.models import Case
 
 #: A scheduled job: takes the services, returns anything (a count, for tests and logs).
@@ -54,8 +54,9 @@ class Services:
     members: MemberDirectory
     pager: PagerDuty
     uploader: FileUploader
-    #: Bolt's listener executor: work acknowledged to Slack runs here, and shutdown waits for it.
-    listener_executor: ThreadPoolExecutor
+    #: Bolt's listener executor: work acknowledged to Slack runs here (in its work gate's
+    #: slots, after the ack), and shutdown waits for it.
+    listener_executor: TurnExecutor
     #: Slack requests that change state, recorded before they are answered (issue 12).
     inbox: Inbox
     case_hooks: list[CaseHook] = field(default_factory=list)

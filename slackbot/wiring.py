@@ -68,9 +68,6 @@ from slackbot.usecases.turns import TurnExecutor
 from storage.db import make_engine
 from storage.migrate import upgrade
 
-#: Listener work after the ack runs on this many threads; shutdown waits for them.
-LISTENER_THREADS = 8
-
 
 def make_slack_client(settings: Settings) -> WebClient:
     """A Web API client pointed at SLACK_API_URL that honours 429 Retry-After and retries blips."""
@@ -111,9 +108,8 @@ def build_services(
         pager=PagerDuty.from_settings(settings),
         uploader=FileUploader(slack),
         mailbox=ImapClient.from_settings(settings),
-        listener_executor=TurnExecutor(
-            max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"
-        ),
+        # Threads on demand (acks never wait for one), work after acks in a few slots.
+        listener_executor=TurnExecutor(thread_name_prefix="bolt-listener"),
         inbox=Inbox(engine, clock),
     )
     _register_outbox_handlers(services)

@@ -77,6 +77,15 @@ class Delay:
     seconds: float
     times: int = 1
     match: Any = None
+    #: Answer as soon as this is set (and at the latest after `seconds`): a test holds calls.
+    until: threading.Event | None = None
+
+    def wait(self) -> None:
+        """Hold the answer."""
+        if self.until is not None:
+            self.until.wait(self.seconds)
+        else:
+            time.sleep(self.seconds)
 
 
 @dataclass
@@ -146,13 +155,13 @@ class FakeSlack(StrictSlack, KeptMessages, KeptFiles):
         with self.lock:
             self.delays.setdefault(method, []).append(delay)
 
-    def _delay_for(self, method: str, body: dict[str, Any]) -> float:
+    def _delay_for(self, method: str, body: dict[str, Any]) -> Delay | None:
         with self.lock:
             for delay in self.delays.get(method, []):
                 if delay.times > 0 and (delay.match is None or delay.match(body)):
                     delay.times -= 1
-                    return delay.seconds
-        return 0.0
+                    return delay
+        return None
 
     # -- assertions ------------------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
@@ -211,8 +220,8 @@ class FakeSlack(StrictSlack, KeptMessages, KeptFiles):
             return refused
         answer = self._ok(method, body)
         late = self._delay_for(method, body)
-        if late:
-            time.sleep(late)
+        if late is not None:
+            late.wait()
         return 200, answer, {}
 
     def _channel(self, name: str) -> str:

@@ -8,6 +8,10 @@ it has ended, so what its commit enqueued has been attempted when it returns, as
 from the deliverer itself (a performer's use case that commits) only asks for another pass. The
 scheduler's tick stays the safety net. The thread exits after a few idle seconds and is started
 again by the next kick.
+
+A kick from a listener gives its work slot back while it waits for the pass and takes it again
+after (slackbot.usecases.work_gate): a wait on Slack's answers to other work holds no slot, so
+other listeners' work goes on meanwhile.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+
+from slackbot.usecases.work_gate import idle
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,12 @@ class Deliverer:
                 )
                 self._thread.start()
             self._cv.notify_all()
+        # Not under the lock: taking the slot back may wait, and the deliverer needs the lock.
+        with idle():
+            self._wait_for(ticket)
+
+    def _wait_for(self, ticket: int) -> None:
+        with self._cv:
             while self._ended < ticket and not self._stopping.is_set():
                 thread = self._thread
                 if thread is None or not thread.is_alive():

@@ -18,6 +18,12 @@ thread that dispatches it, and the executor runs what is submitted next from tha
 listener) after everything submitted earlier in the same lane, on one worker at a time; other
 lanes and unrouted work run in parallel as before. Bolt submits an event's listener right after
 its ack and before the answer leaves, so the lane's order is the order Slack was answered in.
+
+The executor's threads only ever wait for work, never for each other's: it starts threads on
+demand up to a generous cap (`LISTENER_THREADS`), so a listener's ack never waits for a free
+thread, and the work after acks shares the few slots of its `WorkGate`
+(slackbot.usecases.work_gate). A listener takes its slot once it has acked (slackbot.app's
+`tracked`); work handed on during a turn takes one when it starts.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
+
+from slackbot.usecases.work_gate import WORK_SLOTS, Priority, WorkCancelled, WorkGate, holding
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +116,32 @@ def route_next(lane: str | None) -> None:
     _route.set(lane)
 
 
+#: The listener executor's threads, started on demand: enough that an ack never waits for one.
+#: The work gate bounds the work; most threads beyond its slots are blocked (on a slot, or in a
+#: kick waiting for its delivery pass: 65 forms submitted at once kept 65 of them), and such a
+#: thread costs little more than its stack. The cap only bounds a runaway.
+LISTENER_THREADS = 256
+
+
 class TurnExecutor(ThreadPoolExecutor):
     """The listener executor: what is submitted during a turn belongs to it; a routed
     submission runs after the earlier ones of its lane (see the module's docstring).
 
     Work cancelled before it started (shutdown) never releases its turn: the request stays
-    unfinished, and the inbox replays it.
+    unfinished, and the inbox replays it. That includes work that was waiting for a work slot
+    (`shutdown(cancel_futures=True)` closes the gate).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        max_workers: int | None = LISTENER_THREADS,
+        *args: Any,
+        work_slots: int = WORK_SLOTS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(max_workers, *args, **kwargs)
+        #: The slots work takes after its ack (slackbot.usecases.work_gate).
+        self.gate = WorkGate(work_slots)
         self._lanes: dict[str, deque[tuple[Future, Callable[[], Any]]]] = {}
         self._lanes_lock = threading.Lock()
         self._closing = False
@@ -145,6 +169,8 @@ class TurnExecutor(ThreadPoolExecutor):
                     queued.clear()
         for future in cancelled:
             future.cancel()
+        if cancel_futures:
+            self.gate.close()
         super().shutdown(wait=wait, cancel_futures=cancel_futures)
 
     def _in_lane(self, lane: str, task: Callable[[], Any]) -> Future:
@@ -182,24 +208,37 @@ class TurnExecutor(ThreadPoolExecutor):
             except BaseException as exc:  # the task's own error, kept in its future
                 future.set_exception(exc)
 
-    @staticmethod
-    def _in_turn(fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Callable[[], Any]:
-        """`fn(*args, **kwargs)` as a task, in the submitter's turn if it has one."""
+    def _in_turn(
+        self, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]
+    ) -> Callable[[], Any]:
+        """`fn(*args, **kwargs)` as a task, in the submitter's turn if it has one (and then in
+        a work slot of the submitter's priority)."""
         turn = _current.get()
         if turn is None:
             return lambda: fn(*args, **kwargs)
         turn.hold()
         context = contextvars.copy_context()
+        held = holding()
+        slot = self.gate.slot(held.priority if held is not None else Priority.INTERACTIVE)
 
         def run() -> Any:
-            """`fn` in the submitter's context, releasing the turn however it ends."""
+            """`fn` in the submitter's context and a work slot, releasing the turn however it
+            ends (not when shutdown cancelled it before it started: it is replayed)."""
+            try:
+                slot.take()
+            except WorkCancelled:
+                log.info("work of %s cancelled at shutdown before it started", turn.key)
+                return None
             ok = False
             try:
                 result = context.run(fn, *args, **kwargs)
                 ok = True
                 return result
             finally:
-                turn.release(ok)
+                try:
+                    turn.release(ok)  # its done mark is a write: in the slot too
+                finally:
+                    slot.give()
 
         # Refused (shut down): the turn stays held, the request unfinished, and it is replayed.
         return run
