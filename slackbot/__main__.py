@@ -161,6 +161,8 @@ def _shut_down(services: Services, scheduler: BaseScheduler, stop: Stop) -> int:
         _in_thread(
             "listeners", services.listener_executor.shutdown, wait=True, cancel_futures=True
         ),
+        # The items being performed on the outbox's lanes finish; nothing new is claimed.
+        _in_thread("outbox", services.outbox.close),
     ]
     for thread in waiting:
         thread.join(max(0.0, deadline - time.monotonic()))

@@ -3,8 +3,10 @@
 A use case calls `enqueue()` inside its own transaction, so the side effect exists exactly when
 the change that caused it does. After commit, `kick()` has what is due delivered by the
 process's one deliverer thread and returns when that pass has ended (kicks that come in
-meanwhile share the next pass: slackbot.usecases.outbox_deliverer); the scheduler calls `deliver_due()` on every tick to retry what failed, including after
-a restart.
+meanwhile share the next pass: slackbot.usecases.outbox_deliverer); the scheduler calls
+`deliver_due()` on every tick to retry what failed, including after a restart. A pass performs
+the items of different cases in parallel, on up to `WORKERS` threads, and those of one case
+(and those of no case) one at a time in id order (slackbot.usecases.outbox_lanes).
 
 Each item is claimed with a guarded UPDATE … RETURNING (state and lease checked in the WHERE
 clause) before it is performed, so two threads or two processes never perform the same item at once. The
@@ -47,6 +49,7 @@ from slackbot.effects import PermanentFailure, RetryLater, backoff
 from slackbot.usecases import turns
 from slackbot.usecases.leases import Renewer
 from slackbot.usecases.outbox_deliverer import Deliverer
+from slackbot.usecases.outbox_lanes import Lanes, Pass, on_lane_thread
 from slackbot.usecases.outbox_waits import WAITING, release_waiters, waiting_on_nothing
 from storage.db import writer
 from storage.models import OutboxItem
@@ -64,6 +67,9 @@ DONE_RETRY_SECONDS = 120.0
 UNCERTAIN = "uncertain"
 #: Within one delivery pass an item is tried again (released by a done item) at most this often.
 TRIES_PER_PASS = 3
+#: Items of this many cases are performed at once (1: one at a time, in id order, on the
+#: thread that delivers, as before issue 16).
+WORKERS = 4
 
 
 Perform = Callable[[OutboxItem], dict[str, Any] | None]
@@ -247,13 +253,16 @@ def _lease_ran_out(now: datetime):
 class Outbox:
     """Delivers recorded side effects through the handler registered for their kind."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, *, workers: int | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self._handlers: dict[str, Handler] = {}
         self._stopping = threading.Event()
         self._leases = Renewer(self._renew, every=RENEW_EVERY, name="outbox-leases")
         self._deliverer = Deliverer(self.deliver_due, self._stopping)
+        self._lanes = Lanes(
+            self._deliver_one, self._stopping, workers=WORKERS if workers is None else workers
+        )
 
     def register(
         self,
@@ -267,14 +276,20 @@ class Outbox:
         self._handlers[kind] = Handler(perform, on_done, on_failed)
 
     def stop(self) -> None:
-        """Claim nothing more (shutdown): the item being performed finishes, the rest waits."""
+        """Claim nothing more (shutdown): the items being performed finish, the rest waits."""
         self._stopping.set()
+        self._lanes.stop()
         self._deliverer.wake()
 
-    def close(self) -> None:
-        """After stop, once nothing is being delivered: end the lease renewer's thread now (it
-        would end by itself within RENEW_EVERY; an in-process run such as the demo waits less)."""
-        self._leases.stop()
+    def close(self, timeout: float | None = None) -> bool:
+        """After stop: wait (up to `timeout`) until the items being performed have finished,
+        then end the lease renewer's thread (it would end by itself within RENEW_EVERY; an
+        in-process run such as the demo waits less). False if some were still being performed:
+        their leases stay, for another replica or the next start."""
+        finished = self._lanes.drain(timeout)
+        if finished:
+            self._leases.stop()
+        return finished
 
     def kick(self) -> None:
         """The caller committed: have what is due delivered now (by the process's deliverer,
@@ -284,13 +299,39 @@ class Outbox:
         (see slackbot.usecases.turns), so a crash while posting never replays it.
         """
         turns.committed()
+        self._lanes.announce()  # a pass waiting on a slow item selects what this enqueued
+        if on_lane_thread():
+            return  # a performer's commit: the pass waiting for its item selects again
         try:
             self._deliverer.kick()
         except Exception:
             log.exception("outbox delivery failed; the scheduler will retry")
 
     def deliver_due(self, limit: int = 200) -> int:
-        """Claim and perform due items in order; return how many were performed successfully."""
+        """Claim and perform due items: different cases in parallel, one case (and the items of
+        no case) in id order; return how many were performed successfully. Returns once every
+        item it selected was tried (by this pass or another of the process)."""
+        if self._lanes.workers <= 1:
+            return self._deliver_serially(limit)
+        delivery = Pass(limit, TRIES_PER_PASS)
+        while not self._stopping.is_set():
+            news = self._lanes.news()
+            now = self.clock.now()
+            with Session(self.engine) as session:
+                rows = session.exec(
+                    select(OutboxItem.id, OutboxItem.case_id)
+                    .where(_due(now))
+                    .order_by(OutboxItem.id)
+                    .limit(limit)
+                ).all()
+            if not self._lanes.hand_in(delivery, rows) or not self._lanes.wait(delivery, news):
+                break
+        if delivery.error is not None:
+            raise delivery.error
+        return delivery.delivered
+
+    def _deliver_serially(self, limit: int) -> int:
+        """WORKERS = 1: claim and perform due items one by one, in id order, on this thread."""
         delivered = 0
         # An item tried in this pass is not tried again in it, unless a done item released it.
         seen: set[int] = set()
@@ -314,7 +355,8 @@ class Outbox:
                     return delivered
                 seen.add(item_id)
                 tries[item_id] += 1
-                attempt = self._deliver_one(item_id)
+                with self._lanes.performing_here():
+                    attempt = self._deliver_one(item_id)
                 delivered += attempt.performed
                 again = [i for i in attempt.again if tries[i] < TRIES_PER_PASS]
                 released = released or bool(again)

@@ -21,9 +21,10 @@ from tests.support.flows import AGENT, open_idv_case, reaction
 #: The ⏳ reaction of the bench on an open case: the move (case lock, event claim, compare-and-set,
 #: the vendor clocks, the event log, the root refresh, the opener's DM, the move note) and the
 #: delivery of its three Slack calls (root edit, note, DM). 37 on the code before issue 16's
-#: statement cuts; 22 after them on SQLite, 22 on PostgreSQL. SQLite's own BEGINs are not counted
+#: statement cuts; 22 after them on SQLite and PostgreSQL, 23 with the delivery lanes (their pass
+#: polls for due items once more after the last one). SQLite's own BEGINs are not counted
 #: (PostgreSQL has none).
-BUDGET = 22
+BUDGET = 23
 
 
 class StatementCounter:

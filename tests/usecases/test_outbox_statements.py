@@ -111,8 +111,10 @@ def test_a_waiter_behind_an_item_nobody_waits_on_is_not_left_waiting(database, c
     assert sent == [reply_id]  # tried again at once, the clock never moved
 
 
-def test_a_pass_that_saw_every_due_item_polls_once(database, clock):
-    engine, outbox, case_id = _setup(database, clock)
+def test_a_serial_pass_that_saw_every_due_item_polls_once(database, clock):
+    """One delivery thread (`workers=1`); the lanes' pass still polls once more (not changed)."""
+    engine, _, case_id = _setup(database, clock)
+    outbox = Outbox(engine, clock, workers=1)
     outbox.register("k", lambda item: None)
     for _ in range(2):
         _add(engine, clock, "k", case_id)
