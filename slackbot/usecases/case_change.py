@@ -30,7 +30,7 @@ from slackbot.domain.status_machine import (
 from slackbot.domain.vocabulary import EventKind
 from slackbot.render import case_blocks
 from slackbot.services import Services
-from slackbot.usecases import slack_posts
+from slackbot.usecases import inbox, slack_posts
 from slackbot.usecases.events import record_event
 from storage.db import write_session
 from storage.models import Case, ProcessedEvent
@@ -98,26 +98,9 @@ class Actor:
 
 
 def claim_event(session: Session, event_id: str | None, now: datetime) -> bool:
-    """Record `event_id` as processed; False if it already was. One INSERT … ON CONFLICT DO
-    NOTHING on SQLite and PostgreSQL (a concurrent claim of the same id waits for the other
-    transaction and then finds it, instead of failing at commit)."""
-    if event_id is None:
-        return True
-    dialect = session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-        inserted = session.execute(
-            dialect_insert(ProcessedEvent)
-            .values(event_id=event_id, received_at=now)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(ProcessedEvent.event_id)  # psycopg tells no rowcount here
-        ).first()
-        return inserted is not None
-    if session.get(ProcessedEvent, event_id) is not None:
-        return False
-    session.add(ProcessedEvent(event_id=event_id, received_at=now))
-    session.flush()
-    return True
+    """Record `event_id` as processed; False if it already was (`slackbot.usecases.inbox`:
+    one UPDATE of the event's recorded request, which also marks it handled)."""
+    return inbox.claim_event(session, event_id, now)
 
 
 def cas(session: Session, case: Case, values: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import exists, insert, literal, update
 from sqlmodel import Session, select
 
 from slackbot.domain.cases import CaseStatus, Priority
@@ -63,8 +63,16 @@ OURS_TO_ANSWER = (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED, CaseStatus.VENDOR_NE
 # --- keeping the rows current ----------------------------------------------------------------
 
 
-def clock_state(session: Session, case: Case) -> CaseClockState:
-    """What the deadline rules need from a case (and its event log)."""
+def _callback_done(case_id: int):
+    """Whether the case's event log has a done callback, as a SQL expression."""
+    return exists().where(CaseEvent.case_id == case_id, CaseEvent.kind == EventKind.CALLBACK_DONE)
+
+
+def clock_state(
+    session: Session, case: Case, *, callback_done: bool | None = None
+) -> CaseClockState:
+    """What the deadline rules need from a case (and its event log; `callback_done` when the
+    caller read it already)."""
     status = CaseStatus(case.status)
     contacting_since = None
     if status is CaseStatus.VENDOR_CONTACTING_USER:
@@ -77,14 +85,8 @@ def clock_state(session: Session, case: Case) -> CaseClockState:
             .order_by(CaseEvent.id.desc())
         ).first()
         contacting_since = ensure_utc(at or case.updated_at)
-    callback_done = (
-        session.exec(
-            select(CaseEvent.id).where(
-                CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.CALLBACK_DONE
-            )
-        ).first()
-        is not None
-    )
+    if callback_done is None:
+        callback_done = bool(session.exec(select(_callback_done(case.id))).one())
     return CaseClockState(
         status=status,
         opened_at=ensure_utc(case.opened_at),
@@ -126,11 +128,20 @@ def _schedule(playbook: Playbook, row: Deadline, clock: SlaClock) -> None:
 def sync_deadlines(
     session: Session, case: Case, playbook: Playbook, now: datetime
 ) -> list[Deadline]:
-    """Bring the case's deadline rows in line with its state; call in the changing transaction."""
-    clocks = {c.kind.value: c for c in compute_deadlines(clock_state(session, case), playbook, now)}
-    rows = {
-        row.kind: row for row in session.exec(select(Deadline).where(Deadline.case_id == case.id))
-    }
+    """Bring the case's deadline rows in line with its state; call in the changing transaction.
+
+    The rows and the one fact the rules need from the event log come in one SELECT (a one-row
+    anchor LEFT JOIN the rows, so a case without rows still answers)."""
+    anchor = select(literal(1).label("one")).subquery()
+    found = session.exec(
+        select(Deadline, _callback_done(case.id).label("callback_done"))
+        .select_from(anchor)
+        .outerjoin(Deadline, Deadline.case_id == case.id)
+    ).all()
+    rows = {row.kind: row for row, _ in found if row is not None}
+    state = clock_state(session, case, callback_done=bool(found[0][1]))
+    clocks = {c.kind.value: c for c in compute_deadlines(state, playbook, now)}
+    new: list[Deadline] = []
     for kind, clock in clocks.items():
         row = rows.get(kind)
         if row is None:
@@ -141,7 +152,7 @@ def sync_deadlines(
                 expires_at=clock.due_at,
                 updated_at=now,
             )
-            rows[kind] = row
+            new.append(row)
         elif row.state == DeadlineState.CLEARED or ensure_utc(row.anchor_at) != clock.anchor:
             # A fresh clock (e.g. the vendor sent an update): its misses start again.
             row.anchor_at = clock.anchor
@@ -151,13 +162,24 @@ def sync_deadlines(
         row.expires_at = clock.due_at
         _schedule(playbook, row, clock)
         row.updated_at = now
-        session.add(row)
+        if row.id is not None:
+            session.add(row)
     for kind, row in rows.items():
         if kind not in clocks and row.state != DeadlineState.CLEARED:
             row.state, row.due_at, row.updated_at = DeadlineState.CLEARED, None, now
             session.add(row)
     session.flush()
+    rows.update((row.kind, row) for row in _insert_all(session, new))
     return list(rows.values())
+
+
+def _insert_all(session: Session, rows: list[Deadline]) -> list[Deadline]:
+    """New rows in one INSERT … RETURNING (the unit of work inserts them one by one on SQLite,
+    which cannot say in which order RETURNING answers): the stored rows, in this session."""
+    if not rows:
+        return []
+    values = [row.model_dump(exclude={"id"}) for row in rows]
+    return list(session.scalars(insert(Deadline).returning(Deadline), values).all())
 
 
 def announce_processing_window(

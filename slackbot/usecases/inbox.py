@@ -16,8 +16,18 @@ was received, and Slack never sends an acknowledged event again. Now, before the
    died, or it failed) is handed to the app again as the same request, a few times at most.
 
 A replay, or Slack's own redelivery, must change nothing that was applied already: a use case
-claims the request's key in its own transaction (`claim`, the event-id dedup) and makes no
-change when the claim says it was applied.
+claims the request's key in its own transaction (`claim`, and for events `claim_event`, the
+event-id dedup) and makes no change when the claim says it was applied.
+
+An event's claim is its done mark too (issue 16: one statement instead of two). The event's
+row is keyed by its event id, so the claim is one guarded UPDATE of that row that sets
+`applied_at` and `done`, in the use case's transaction: the change and "handled" commit
+together or not at all. Once it committed, the turn's own done mark is skipped; a replay of the
+event would have been a no-op from then on anyway (its claim finds it applied), so marking it
+done there, not at the end of the turn, loses nothing. Where there is no such row (a use case
+run without a recorded request) or the row was replayed before (`replays` > 0: its first
+attempt may have been applied by a version that claimed in `processed_event` only), the claim
+goes through `processed_event` as before.
 """
 
 from __future__ import annotations
@@ -27,21 +37,24 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, event, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from slackbot.domain.clock import Clock
+from slackbot.usecases import turns
 from slackbot.usecases.inbox_records import Recorder
 from slackbot.usecases.leases import Renewer
 from slackbot.usecases.outbox import through_database_errors
 from slackbot.usecases.turns import Turn
 from storage.db import writer
-from storage.models import InboxRequest
+from storage.models import InboxRequest, ProcessedEvent
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +156,90 @@ def claim(session: Session, key: str | None, now) -> bool:
     return True
 
 
+#: Keys whose turn need not mark them done: their claim did, in a transaction that committed.
+_done_by_claim: set[str] = set()
+_done_lock = threading.Lock()
+
+
+def claim_event(session: Session, event_id: str | None, now: datetime) -> bool:
+    """In the caller's transaction, record that event `event_id` was applied (and its request
+    handled); False if it already was. One UPDATE of the event's inbox row when it has one
+    that was never replayed; else through `processed_event` (see the module docstring)."""
+    if event_id is None:
+        return True
+    taken = session.execute(
+        update(InboxRequest)
+        .where(
+            InboxRequest.key == event_id,
+            InboxRequest.applied_at.is_(None),
+            InboxRequest.replays == 0,
+        )
+        .values(applied_at=now, state=DONE, done_at=now, body={})
+        .returning(InboxRequest.key)  # psycopg tells no rowcount here
+    ).first()
+    if taken is not None:
+        _skip_turn_finish_once_committed(session, event_id)
+        return True
+    row = session.get(InboxRequest, event_id)
+    if row is not None and row.applied_at is not None:
+        return False
+    if not _claim_processed(session, event_id, now):
+        return False
+    if row is not None:  # a replayed request: applied now, done when its turn ends
+        row.applied_at = now
+        session.add(row)
+    return True
+
+
+def _claim_processed(session: Session, event_id: str, now: datetime) -> bool:
+    """Record `event_id` in `processed_event`; False if it was there. One INSERT … ON CONFLICT
+    DO NOTHING on SQLite and PostgreSQL (a concurrent claim of the same id waits for the other
+    transaction and then finds it, instead of failing at commit)."""
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        inserted = session.execute(
+            dialect_insert(ProcessedEvent)
+            .values(event_id=event_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(ProcessedEvent.event_id)  # psycopg tells no rowcount here
+        ).first()
+        return inserted is not None
+    if session.get(ProcessedEvent, event_id) is not None:
+        return False
+    session.add(ProcessedEvent(event_id=event_id, received_at=now))
+    session.flush()
+    return True
+
+
+def _skip_turn_finish_once_committed(session: Session, key: str) -> None:
+    """When this transaction commits (not when it rolls back), the turn handling `key` in this
+    thread, if any, need not mark it done (`Inbox.finish`)."""
+    turn = turns.current()
+    if turn is None or turn.key != key:
+        return  # no turn will come to finish it: nothing to remember
+    live = {"transaction": True}
+
+    def committed(_session: Session) -> None:
+        if live["transaction"]:
+            with _done_lock:
+                _done_by_claim.add(key)
+
+    def rolled_back(_session: Session) -> None:
+        live["transaction"] = False
+
+    event.listen(session, "after_commit", committed, once=True)
+    event.listen(session, "after_rollback", rolled_back, once=True)
+
+
+def _done_already(key: str) -> bool:
+    with _done_lock:
+        if key in _done_by_claim:
+            _done_by_claim.discard(key)
+            return True
+    return False
+
+
 class Inbox:
     """Records, finishes and replays Slack requests."""
 
@@ -192,8 +289,10 @@ class Inbox:
 
     def finish(self, key: str, ok: bool, *, retry: bool = False) -> None:
         """The request's handling ended: done (`ok`); else pending for a replay after its
-        lease (`retry`), or failed."""
+        lease (`retry`), or failed. Nothing to write when the request's claim marked it done."""
         try:
+            if _done_already(key):
+                return
             through_database_errors(
                 lambda: self._finish(key, ok, retry),
                 seconds=FINISH_RETRY_SECONDS,

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import and_, or_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from slackbot.domain.intake_sources import NOTICE_KINDS, opener_notice
@@ -19,35 +22,62 @@ from storage.db import write_session
 from storage.models import Case, CaseEvent, NotifyPreference, OpenerNotice
 
 
-def wants_dms(session: Session, user_id: str) -> bool:
-    """Whether `user_id` gets DMs about the cases they opened (yes unless turned off)."""
-    preference = session.get(NotifyPreference, user_id)
-    return preference is None or preference.opener_dms
-
-
-def _new_events(session: Session, case: Case, now: datetime) -> list[CaseEvent]:
-    """The case's events the opener's DMs have not looked at yet (marked as looked at now).
+def _new_events(session: Session, case: Case, now: datetime) -> tuple[list[CaseEvent], bool]:
+    """The case's events the opener's DMs have not looked at yet (marked as looked at now),
+    and whether the opener wants DMs: one SELECT, and one upsert of the mark when there are any.
 
     A case first seen here (opened before this feature, or just now) starts with the events
     of this change, which carry its `now`; the case's row lock keeps the mark in step."""
-    mark = session.get(OpenerNotice, case.id)
-    statement = select(CaseEvent).where(CaseEvent.case_id == case.id)
-    if mark is None:
-        statement = statement.where(CaseEvent.at >= now)
-        mark = OpenerNotice(case_id=case.id, last_event_id=0, updated_at=now)
-    else:
-        statement = statement.where(CaseEvent.id > mark.last_event_id)
-    events = list(session.exec(statement.order_by(CaseEvent.id)).all())
-    if events:
-        mark.last_event_id, mark.updated_at = events[-1].id, now
+    mark = (
+        select(OpenerNotice.last_event_id).where(OpenerNotice.case_id == case.id).scalar_subquery()
+    )
+    wants = (
+        select(NotifyPreference.opener_dms)
+        .where(NotifyPreference.user_id == case.opened_by)
+        .scalar_subquery()
+    )
+    rows = session.exec(
+        select(CaseEvent, wants)
+        .where(
+            CaseEvent.case_id == case.id,
+            or_(CaseEvent.id > mark, and_(mark.is_(None), CaseEvent.at >= now)),
+        )
+        .order_by(CaseEvent.id)
+    ).all()
+    if not rows:
+        return [], False
+    _mark(session, case.id, rows[-1][0].id, now)
+    told = [event for event, _ in rows if event.kind in NOTICE_KINDS]
+    return told, rows[0][1] is None or bool(rows[0][1])
+
+
+def _mark(session: Session, case_id: int, last_event_id: int, now: datetime) -> None:
+    """Record how far the case's events were looked at: one INSERT … ON CONFLICT DO UPDATE."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        mark = session.get(OpenerNotice, case_id) or OpenerNotice(case_id=case_id)
+        mark.last_event_id, mark.updated_at = last_event_id, now
         session.add(mark)
-    return [event for event in events if event.kind in NOTICE_KINDS]
+        return
+    dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    statement = dialect_insert(OpenerNotice).values(
+        case_id=case_id, last_event_id=last_event_id, updated_at=now
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["case_id"],
+            set_={
+                "last_event_id": statement.excluded.last_event_id,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+    )
 
 
 def notify_opener(session: Session, case: Case, now: datetime) -> None:
     """Queue a DM to the case's opener for each event of this change they hear about."""
-    events = _new_events(session, case, now)
-    if not events or not wants_dms(session, case.opened_by):
+    events, wants = _new_events(session, case, now)
+    if not events or not wants:
         return
     for event in events:
         notice = opener_notice(

@@ -17,7 +17,7 @@ hand resumes within a minute. What a performer may say:
   for a bounded time): the side effect happened and must not be performed again;
 - `RetryLater`: it did not happen; try again after a backoff. With `count=False` the item waits
   on another item of its case (a thread reply on its root message) and is released as soon as
-  an item of its case is done, not at the next tick;
+  an item of its case that can be waited on is done (`outbox_waits`), not at the next tick;
 - `PermanentFailure`: it did not happen and never will;
 - any other exception (a timeout, a dropped connection): nobody knows whether it happened. The
   item is retried and marked uncertain, as is an item taken over after its lease ran out:
@@ -35,7 +35,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, exists, insert, literal, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, select
@@ -125,6 +127,22 @@ def through_database_errors(fn: Callable[[], Any], *, seconds: float, what: str 
             pause = min(pause * 2, 1.0)
 
 
+_enqueues = 0
+_enqueues_lock = threading.Lock()
+
+
+def enqueues() -> int:
+    """How many items this process has enqueued so far (committed or not): a delivery pass
+    that saw every due item polls again only when this moved meanwhile."""
+    return _enqueues
+
+
+def _count_enqueue() -> None:
+    global _enqueues
+    with _enqueues_lock:
+        _enqueues += 1
+
+
 def enqueue(
     session: Session,
     *,
@@ -135,30 +153,88 @@ def enqueue(
     dedup_key: str | None = None,
     not_before: datetime | None = None,
 ) -> OutboxItem:
-    """Record a side effect in the caller's transaction; an existing `dedup_key` is returned."""
-    if dedup_key is not None:
-        existing = session.exec(select(OutboxItem).where(OutboxItem.dedup_key == dedup_key)).first()
-        if existing is not None:
-            return existing
-    item = OutboxItem(
-        kind=kind,
-        case_id=case_id,
-        dedup_key=dedup_key,
-        payload=payload,
-        state="pending",
-        next_attempt_at=not_before or now,
-        created_at=now,
-    )
+    """Record a side effect in the caller's transaction; an existing `dedup_key` is returned.
+
+    A keyed item is one INSERT … ON CONFLICT DO NOTHING (SQLite ≥ 3.35 and PostgreSQL): a key
+    recorded already, or being recorded by a concurrent transaction (which it waits for), is
+    read back only then."""
+    _count_enqueue()
+    values: dict[str, Any] = {
+        "kind": kind,
+        "case_id": case_id,
+        "dedup_key": dedup_key,
+        "payload": payload,
+        "state": "pending",
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+    }
     if dedup_key is None:
+        item = OutboxItem(**values)
         session.add(item)
         session.flush()
         return item
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        return _enqueue_keyed(session, values)
+    dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    inserted = session.scalars(
+        dialect_insert(OutboxItem)
+        .values(attempts=0, result={}, **values)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(OutboxItem)
+    ).first()
+    if inserted is not None:
+        return inserted
+    return session.exec(select(OutboxItem).where(OutboxItem.dedup_key == dedup_key)).one()
+
+
+def enqueue_unless_waiting(
+    session: Session, *, kind: str, payload: dict[str, Any], now: datetime, case_id: int
+) -> None:
+    """Record a side effect unless one of `kind` for the case is pending already: one INSERT …
+    SELECT … WHERE NOT EXISTS. The pending one, if any, is locked until this transaction ends
+    (PostgreSQL: FOR UPDATE in the sub-select; SQLite's writers are serial already), so it is
+    not claimed before this change commits."""
+    _count_enqueue()
+    table = OutboxItem.__table__
+    waiting = (
+        select(OutboxItem.id)
+        .where(
+            OutboxItem.kind == kind,
+            OutboxItem.case_id == case_id,
+            OutboxItem.state == OutboxState.PENDING,
+        )
+        .with_for_update()
+    )
+    row = {
+        "kind": kind,
+        "case_id": case_id,
+        "payload": payload,
+        "state": OutboxState.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "result": {},
+        "created_at": now,
+    }
+    columns = [literal(value, type_=table.c[name].type) for name, value in row.items()]
+    session.execute(
+        insert(OutboxItem).from_select(list(row), select(*columns).where(~exists(waiting)))
+    )
+
+
+def _enqueue_keyed(session: Session, values: dict[str, Any]) -> OutboxItem:
+    """SELECT, then INSERT in a savepoint (databases without ON CONFLICT)."""
+    key = values["dedup_key"]
+    existing = session.exec(select(OutboxItem).where(OutboxItem.dedup_key == key)).first()
+    if existing is not None:
+        return existing
+    item = OutboxItem(**values)
     try:
         with session.begin_nested():
             session.add(item)
     except IntegrityError:
         # Another transaction enqueued the same key between our read and our insert.
-        return session.exec(select(OutboxItem).where(OutboxItem.dedup_key == dedup_key)).one()
+        return session.exec(select(OutboxItem).where(OutboxItem.dedup_key == key)).one()
     return item
 
 
@@ -262,13 +338,18 @@ class Outbox:
         tries: Counter[int] = Counter()
         while not self._stopping.is_set():
             now = self.clock.now()
+            enqueued = enqueues()
             with Session(self.engine) as session:
                 ids = session.exec(
                     select(OutboxItem.id).where(_due(now)).order_by(OutboxItem.id).limit(limit)
                 ).all()
+            # Every due item was in this batch: poll again only if one may have been added
+            # (enqueued in this process since, or released by a done item), not to find none.
+            complete = len(ids) < limit
             ids = [item_id for item_id in ids if item_id not in seen]
             if not ids:
                 return delivered
+            released = False
             for item_id in ids:
                 if self._stopping.is_set():
                     return delivered
@@ -277,8 +358,10 @@ class Outbox:
                 with self._lanes.performing_here():
                     attempt = self._deliver_one(item_id)
                 delivered += attempt.performed
-                seen.difference_update(i for i in attempt.again if tries[i] < TRIES_PER_PASS)
-            if len(seen) >= limit:
+                again = [i for i in attempt.again if tries[i] < TRIES_PER_PASS]
+                released = released or bool(again)
+                seen.difference_update(again)
+            if len(seen) >= limit or (complete and not released and enqueues() == enqueued):
                 return delivered
         return delivered
 

@@ -18,14 +18,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
+from sqlalchemy import inspect
+from sqlmodel import Session
 
 from slackbot.domain.clock import ensure_utc
 from slackbot.domain.playbooks import Playbook
-from slackbot.domain.vocabulary import OutboxKind, OutboxState
+from slackbot.domain.vocabulary import OutboxKind
 from slackbot.effects import NotInvited, PermanentFailure, RetryLater
 from slackbot.render import blocks
-from slackbot.usecases.outbox import enqueue, may_have_happened
+from slackbot.usecases.outbox import enqueue, enqueue_unless_waiting, may_have_happened
 from storage.db import write_session
 from storage.models import Case, OutboxItem
 from storage.repositories import get_case, record_message
@@ -70,27 +71,13 @@ def refresh_root(session: Session, *, case_id: int, now: datetime) -> None:
     """Queue an edit of the root message to show the case as it is when delivered.
 
     The message is rendered at delivery time, so one pending refresh covers any number of
-    changes: another is queued only if none is waiting. The waiting one is locked until this
-    transaction ends (PostgreSQL; SQLite's writers are serial already), so it cannot be claimed
-    and rendered from the case as it was before this change commits.
+    changes: another is queued only if none is waiting (one statement). The waiting one is
+    locked until this transaction ends (PostgreSQL; SQLite's writers are serial already), so it
+    cannot be claimed and rendered from the case as it was before this change commits.
     """
-    waiting = session.exec(
-        select(OutboxItem.id)
-        .where(
-            OutboxItem.kind == OutboxKind.SLACK_ROOT,
-            OutboxItem.case_id == case_id,
-            OutboxItem.state == OutboxState.PENDING,
-        )
-        .with_for_update()
-    ).first()
-    if waiting is None:
-        enqueue(
-            session,
-            kind=OutboxKind.SLACK_ROOT,
-            case_id=case_id,
-            payload={"case_id": case_id},
-            now=now,
-        )
+    enqueue_unless_waiting(
+        session, kind=OutboxKind.SLACK_ROOT, case_id=case_id, payload={"case_id": case_id}, now=now
+    )
 
 
 def post_in_thread(
@@ -104,12 +91,18 @@ def post_in_thread(
     dedup_key: str | None = None,
     not_before: datetime | None = None,
 ) -> OutboxItem:
-    """Queue a reply in the case's thread: fixed text/blocks, or a named renderer."""
+    """Queue a reply in the case's thread: fixed text/blocks, or a named renderer.
+
+    When the case is loaded in `session` with its root message known (a move), the thread's
+    place goes into the payload, so a fixed reply is posted without reading the case again."""
     payload: dict[str, Any] = {"case_id": case_id, "text": text}
     if blocks_:
         payload["blocks"] = blocks_
     if render:
         payload["render"] = render
+    thread = _loaded_thread(session, case_id)
+    if thread is not None:
+        payload["thread"] = thread
     return enqueue(
         session,
         kind=OutboxKind.SLACK_POST,
@@ -119,6 +112,17 @@ def post_in_thread(
         dedup_key=dedup_key,
         not_before=not_before,
     )
+
+
+def _loaded_thread(session: Session, case_id: int) -> list[str] | None:
+    """[channel, root ts] of a case this session has loaded, without a query (None if it has
+    not, or its root message is not posted yet). A root message never moves once posted."""
+    case = session.identity_map.get(session.identity_key(Case, case_id))
+    if case is None:
+        return None
+    loaded = inspect(case).dict
+    channel, ts = loaded.get("channel_id"), loaded.get("root_ts")
+    return [channel, ts] if channel and ts else None
 
 
 def post_ephemeral(
@@ -259,17 +263,21 @@ class SlackPosts:
         return renderer(case, playbook)
 
     def perform_post(self, item: OutboxItem) -> dict[str, Any]:
-        """Reply in the case's thread (waits until the root message exists)."""
-        case, playbook = self._case(item.payload["case_id"])
-        if case.root_ts is None:
-            raise RetryLater("waiting for the root message", WAIT_FOR_ROOT, count=False)
-        found = self._posted_before(item, case.channel_id, case.root_ts)
+        """Reply in the case's thread (waits until the root message exists). A fixed reply
+        whose payload says where the thread is reads nothing (`post_in_thread`)."""
+        thread = item.payload.get("thread")
+        case = playbook = None
+        if thread is None or item.payload.get("render") is not None:
+            case, playbook = self._case(item.payload["case_id"])
+            if case.root_ts is None:
+                raise RetryLater("waiting for the root message", WAIT_FOR_ROOT, count=False)
+            thread = [case.channel_id, case.root_ts]
+        channel, root_ts = thread
+        found = self._posted_before(item, channel, root_ts)
         if found is not None:
             return found
         text, body = self._render(item, case, playbook)
-        return self.services.poster.reply(
-            case.channel_id, case.root_ts, text, body, key=post_key(item)
-        )
+        return self.services.poster.reply(channel, root_ts, text, body, key=post_key(item))
 
     def post_done(self, session: Session, item: OutboxItem, result: dict[str, Any]) -> None:
         """Thread replies belong to the case too: reactions on them move it."""
@@ -286,8 +294,8 @@ class SlackPosts:
         """Tell one person something; fall back to a DM where an ephemeral can't reach them."""
         payload = item.payload
         case = playbook = None
-        if payload.get("case_id") is not None:
-            case, playbook = self._case(payload["case_id"])
+        if payload.get("case_id") is not None and payload.get("render") is not None:
+            case, playbook = self._case(payload["case_id"])  # fixed text needs no case
         if payload.get("render") == "opened_confirmation":
             if case.root_ts is None:
                 raise RetryLater("waiting for the root message", WAIT_FOR_ROOT, count=False)

@@ -18,8 +18,9 @@ from slackbot.listeners.actions import case_buttons
 from slackbot.listeners.events import messages, reactions
 from slackbot.listeners.views import add_update as add_update_view
 from slackbot.listeners.views import vendor_modals
-from slackbot.usecases.case_change import Outcome, prune_processed_events
-from storage.models import Case, CaseEvent, OutboxItem, ProcessedEvent
+from slackbot.usecases.case_change import Outcome, claim_event, prune_processed_events
+from storage.db import write_session
+from storage.models import Case, CaseEvent, InboxRequest, OutboxItem, ProcessedEvent
 from tests.support.closing import note_form, note_values
 from tests.support.forms import idv_values
 
@@ -208,8 +209,10 @@ def test_retries_and_duplicate_event_ids_apply_once(bot, fake_slack, case, outco
     stored, events = load(bot, case_id)
     assert stored.version == 2
     assert len(moves(events)) == 1
-    with Session(bot.services.engine) as session:
-        assert session.get(ProcessedEvent, "EvSAME") is not None
+    with Session(bot.services.engine) as session:  # the claim is the request's done mark
+        claimed = session.get(InboxRequest, "EvSAME")
+        assert claimed.applied_at is not None and claimed.state == "done"
+        assert session.get(ProcessedEvent, "EvSAME") is None
 
 
 def test_two_people_reacting_at_once_leave_one_consistent_result(bot, fake_slack, case, outcomes):
@@ -449,15 +452,20 @@ def test_rate_limited_root_edit_is_retried_not_surfaced(bot, fake_slack, case, o
         assert [(i.state, i.last_error) for i in items] == [("done", None)] * len(items)
 
 
-def test_processed_event_ids_are_pruned_after_a_day(bot, fake_slack, case, outcomes, clock):
+def test_event_claims_are_pruned_after_a_day(bot, fake_slack, case, outcomes, clock):
     case_id, channel, root_ts = case
     bot.sender.event(reaction("reaction_added", "eyes", channel, root_ts), event_id="EvOLD")
     assert outcomes().outcome is Outcome.APPLIED
+    # A claim without a recorded request (a use case called directly) is a processed event id.
+    with write_session(bot.services.engine) as session:
+        assert claim_event(session, "EvDIRECT", clock.now()) is True
     assert prune_processed_events(bot.services) == 0
     clock.advance(timedelta(days=1, seconds=1))
     assert prune_processed_events(bot.services) == 1
+    assert bot.services.inbox.prune() >= 1  # the recorded request, claimed in the move
     with Session(bot.services.engine) as session:
         assert session.exec(select(ProcessedEvent)).all() == []
+        assert session.get(InboxRequest, "EvOLD") is None
     assert "processed_events" in bot.services.tick_jobs
 
 

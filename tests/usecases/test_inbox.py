@@ -75,7 +75,8 @@ def test_a_reaction_is_recorded_before_the_answer_and_done_with_its_body_blanked
     assert bot.sender.event(reaction("eyes", channel, root_ts), event_id="EvEyes").status == 200
     fake_slack.wait_until(lambda c: "moved" in str(c.body.get("text")), "the move's note")
     row = _wait_for_state(bot.services.engine, "EvEyes", "done")
-    assert row.kind == "event:reaction_added" and row.body == {} and row.applied_at is None
+    assert row.kind == "event:reaction_added" and row.body == {}
+    assert row.applied_at is not None  # the move's event claim was its done mark (issue 16)
     assert _moves(bot.services.engine) == [("open", "acknowledged")]
     recorded = _rows(bot.services.engine)
     assert {r.kind for r in recorded.values()} == {"view_submission", "event:reaction_added"}

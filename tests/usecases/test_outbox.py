@@ -28,10 +28,17 @@ def _outbox(database, clock):
     return engine, Outbox(engine, clock)
 
 
-def _queue(engine, clock, count, kind="k", case_id=None):
+def _queue(engine, clock, count, kind="k", case_id=None, key=None):
     with Session(engine) as session:
         ids = [
-            enqueue(session, kind=kind, payload={"n": n}, now=clock.now(), case_id=case_id).id
+            enqueue(
+                session,
+                kind=kind,
+                payload={"n": n},
+                now=clock.now(),
+                case_id=case_id,
+                dedup_key=key and f"{key}:{n}",
+            ).id
             for n in range(count)
         ]
         session.commit()
@@ -181,7 +188,7 @@ def test_a_reply_waiting_for_its_root_goes_out_when_the_root_is_done_not_at_the_
     for box in (outbox, other):
         box.register("root", root)
         box.register("reply", reply)
-    _queue(engine, clock, 1, "root", case_id=case_id)
+    _queue(engine, clock, 1, "root", case_id=case_id, key="root-post")  # keyed, as a root post
     [reply_id] = _queue(engine, clock, 1, "reply", case_id=case_id)
     poster = threading.Thread(target=outbox.deliver_due)
     poster.start()
@@ -201,7 +208,7 @@ def test_a_reply_whose_root_was_done_while_it_checked_is_not_left_for_the_next_t
     case_id = _case(engine, clock)
     root_side = Outbox(engine, clock)
     root_side.register("root", lambda item: None)
-    [root_id] = _queue(engine, clock, 1, "root", case_id=case_id)
+    [root_id] = _queue(engine, clock, 1, "root", case_id=case_id, key="root-post")
     [reply_id] = _queue(engine, clock, 1, "reply", case_id=case_id)
     root = root_side._claim(root_id)  # the root is being posted elsewhere
     tries = []
