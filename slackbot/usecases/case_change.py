@@ -34,7 +34,6 @@ from slackbot.usecases import inbox, slack_posts
 from slackbot.usecases.events import record_event
 from storage.db import write_session
 from storage.models import Case, ProcessedEvent
-from storage.repositories import postgresql_insert, sqlite_insert
 
 #: Slack retries for a few minutes at most; a day of ids is plenty.
 PROCESSED_EVENT_TTL = timedelta(days=1)

@@ -41,8 +41,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, event, or_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -55,6 +53,7 @@ from slackbot.usecases.outbox import through_database_errors
 from slackbot.usecases.turns import Turn
 from storage.db import writer
 from storage.models import InboxRequest, ProcessedEvent
+from storage.repositories import postgresql_insert, sqlite_insert
 
 log = logging.getLogger(__name__)
 

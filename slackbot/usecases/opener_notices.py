@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, or_
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from slackbot.domain.intake_sources import NOTICE_KINDS, opener_notice
@@ -20,6 +18,7 @@ from slackbot.render.intake_sources import build_opener_dm
 from slackbot.usecases import slack_posts
 from storage.db import write_session
 from storage.models import Case, CaseEvent, NotifyPreference, OpenerNotice
+from storage.repositories import postgresql_insert, sqlite_insert
 
 
 def _new_events(session: Session, case: Case, now: datetime) -> tuple[list[CaseEvent], bool]:

@@ -36,8 +36,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, insert, literal, or_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, select
@@ -53,6 +51,7 @@ from slackbot.usecases.outbox_lanes import Lanes, Pass, on_lane_thread
 from slackbot.usecases.outbox_waits import WAITING, release_waiters, waiting_on_nothing
 from storage.db import writer
 from storage.models import OutboxItem
+from storage.repositories import postgresql_insert, sqlite_insert
 
 log = logging.getLogger(__name__)
 
