@@ -106,11 +106,17 @@ class Dovecot:
     root: Path
     binary: str
     port: int = field(default_factory=_free_port)
-    ssl_port: int = field(default_factory=_free_port)
+    ssl_port: int = 0  # another free port, never `port` (see __post_init__)
     user: str = USER
     password: str = field(default_factory=lambda: secrets.token_hex(8))
     host: str = HOST
     process: subprocess.Popen | None = None
+
+    def __post_init__(self) -> None:
+        # Two probes in a row can be given the same free port (the first is closed before the
+        # second binds): Dovecot would then fail to listen twice on it and exit 89.
+        while self.ssl_port in (0, self.port):
+            self.ssl_port = _free_port()
 
     @property
     def cafile(self) -> str:
