@@ -143,6 +143,11 @@ class TurnExecutor(ThreadPoolExecutor):
         #: The slots work takes after its ack (slackbot.usecases.work_gate).
         self.gate = WorkGate(work_slots)
         self._lanes: dict[str, deque[tuple[Future, Callable[[], Any]]]] = {}
+        #: Lanes with work and no drainer on them, in the order they became ready.
+        self._ready: deque[str] = deque()
+        #: Threads draining lanes: at most one per work slot (each task takes a slot anyway), so
+        #: a backlog of events waits in the lanes, not in threads.
+        self._drainers = 0
         self._lanes_lock = threading.Lock()
         self._closing = False
 
@@ -167,6 +172,7 @@ class TurnExecutor(ThreadPoolExecutor):
                 for queued in self._lanes.values():
                     cancelled.extend(future for future, _ in queued)
                     queued.clear()
+                self._ready.clear()
         for future in cancelled:
             future.cancel()
         if cancel_futures:
@@ -174,39 +180,51 @@ class TurnExecutor(ThreadPoolExecutor):
         super().shutdown(wait=wait, cancel_futures=cancel_futures)
 
     def _in_lane(self, lane: str, task: Callable[[], Any]) -> Future:
-        """Queue `task` in `lane`; a lane with nothing running gets a worker to drain it."""
+        """Queue `task` in `lane`; a lane that was idle becomes ready, and a drainer is started
+        for it if fewer than the gate's slots are running."""
         future: Future = Future()
         with self._lanes_lock:
             if self._closing:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             queued = self._lanes.get(lane)
-            if queued is not None:  # its drainer is running or about to: it takes this too
+            if queued is not None:  # ready or being drained: it is taken in its turn
                 queued.append((future, task))
                 return future
             self._lanes[lane] = deque([(future, task)])
+            self._ready.append(lane)
+            if self._drainers >= self.gate.slots:
+                return future  # a running drainer takes it
+            self._drainers += 1
         try:
-            super().submit(self._drain, lane)
+            super().submit(self._drain)
         except RuntimeError:
             with self._lanes_lock:
-                self._lanes.pop(lane, None)
+                self._drainers -= 1
             raise
         return future
 
-    def _drain(self, lane: str) -> None:
-        """Run the lane's tasks one after another until it is empty."""
+    def _drain(self) -> None:
+        """Run ready lanes' tasks, one task of a lane at a time (a lane with more goes to the
+        back of the ready queue: in order within a lane, fair between lanes), until none is
+        ready."""
         while True:
             with self._lanes_lock:
-                queued = self._lanes[lane]
-                if not queued:
-                    del self._lanes[lane]
+                if not self._ready:
+                    self._drainers -= 1
                     return
-                future, task = queued.popleft()
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(task())
-            except BaseException as exc:  # the task's own error, kept in its future
-                future.set_exception(exc)
+                lane = self._ready.popleft()
+                queued = self._lanes[lane]
+                future, task = queued.popleft() if queued else (None, None)
+            if future is not None and future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(task())
+                except BaseException as exc:  # the task's own error, kept in its future
+                    future.set_exception(exc)
+            with self._lanes_lock:
+                if self._lanes[lane]:
+                    self._ready.append(lane)
+                else:
+                    del self._lanes[lane]
 
     def _in_turn(
         self, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]

@@ -35,6 +35,14 @@ from typing import Any
 
 #: Slots for work after the ack: the cores, plus two for work waiting on Slack or the database.
 WORK_SLOTS = max(4, (os.cpu_count() or 2) + 2)
+#: While this much acked work waits for a slot, an ack first waits (at most `ACK_PATIENCE`
+#: seconds) for the queue to shrink. Under sustained overload acks then slow to the pace the
+#: work is done at (Little's law: it must be paid somewhere), instead of every waiting press
+#: holding a thread until the executor's cap is reached and the next ack finds no thread at all
+#: (Slack's 3 s run out: a failed press). A burst up to this size is acked at once.
+ACK_BACKLOG = 64
+#: How long an ack waits for room; Slack waits 3 s, and work before the ack comes first.
+ACK_PATIENCE = 1.5
 
 
 class Priority(IntEnum):
@@ -79,6 +87,7 @@ class WorkGate:
         self._waiting: list[tuple[int, int, int, _Waiter]] = []
         self._arrivals = itertools.count()
         self._closed = False
+        self._room = threading.Condition(self._lock)
 
     def slot(self, priority: Priority) -> Slot:
         """A claim on one slot, not yet taken (see `Slot`)."""
@@ -96,10 +105,19 @@ class WorkGate:
         with self._lock:
             return len(self._waiting)
 
+    def wait_for_room(self, backlog: int = ACK_BACKLOG, patience: float = ACK_PATIENCE) -> bool:
+        """Wait (at most `patience` seconds) until fewer than `backlog` wait for a slot; whether
+        there was room (not: the caller goes on regardless)."""
+        with self._lock:
+            return self._room.wait_for(
+                lambda: self._closed or len(self._waiting) < backlog, patience
+            )
+
     def close(self) -> None:
         """Cancel fresh work waiting for a slot and any asked for from now on (shutdown)."""
         with self._lock:
             self._closed = True
+            self._room.notify_all()
             kept = [entry for entry in self._waiting if not entry[3].fresh]
             cancelled = [entry[3] for entry in self._waiting if entry[3].fresh]
             self._waiting = kept
@@ -127,6 +145,7 @@ class WorkGate:
             if self._waiting:
                 waiter = heapq.heappop(self._waiting)[3]
                 waiter.granted.set()  # the slot passes straight to it
+                self._room.notify()
                 return
             self._free += 1
 
@@ -183,7 +202,9 @@ class AckThenSlot:
         self._slot = slot
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Acknowledge, then wait for a work slot."""
+        """Acknowledge (once the backlog has room, or after ACK_PATIENCE), then wait for a
+        work slot."""
+        self._slot.gate.wait_for_room()
         answered = self._ack(*args, **kwargs)
         self._slot.take()
         return answered
