@@ -28,6 +28,7 @@ import heapq
 import itertools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
@@ -88,6 +89,7 @@ class WorkGate:
         self._arrivals = itertools.count()
         self._closed = False
         self._room = threading.Condition(self._lock)
+        self._idle = 0  # work that lent its slot out and will want it back (`idle`)
 
     def slot(self, priority: Priority) -> Slot:
         """A claim on one slot, not yet taken (see `Slot`)."""
@@ -106,12 +108,19 @@ class WorkGate:
             return len(self._waiting)
 
     def wait_for_room(self, backlog: int = ACK_BACKLOG, patience: float = ACK_PATIENCE) -> bool:
-        """Wait (at most `patience` seconds) until fewer than `backlog` wait for a slot; whether
-        there was room (not: the caller goes on regardless)."""
+        """Wait (at most `patience` seconds) until fewer than `backlog` pieces of work wait for
+        a slot or lent theirs out (each holds a thread); whether there was room (not: the
+        caller goes on regardless)."""
         with self._lock:
             return self._room.wait_for(
-                lambda: self._closed or len(self._waiting) < backlog, patience
+                lambda: self._closed or len(self._waiting) + self._idle < backlog, patience
             )
+
+    def _lend(self, lent: bool) -> None:
+        with self._lock:
+            self._idle += 1 if lent else -1
+            if not lent:
+                self._room.notify()
 
     def close(self) -> None:
         """Cancel fresh work waiting for a slot and any asked for from now on (shutdown)."""
@@ -200,11 +209,14 @@ class AckThenSlot:
     def __init__(self, ack: Callable[..., Any], slot: Slot) -> None:
         self._ack = ack
         self._slot = slot
+        self._started = time.monotonic()  # the listener's start
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Acknowledge (once the backlog has room, or after ACK_PATIENCE), then wait for a
-        work slot."""
-        self._slot.gate.wait_for_room()
+        """Acknowledge (once the backlog has room, or ACK_PATIENCE after the listener began:
+        work it did before its ack counts), then wait for a work slot."""
+        left = ACK_PATIENCE - (time.monotonic() - self._started)
+        if left > 0:
+            self._slot.gate.wait_for_room(patience=left)
         answered = self._ack(*args, **kwargs)
         self._slot.take()
         return answered
@@ -222,9 +234,11 @@ def idle() -> Iterator[None]:
         yield
         return
     slot.give()
+    slot.gate._lend(True)
     try:
         yield
     finally:
+        slot.gate._lend(False)
         slot._resume()
 
 

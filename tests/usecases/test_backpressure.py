@@ -9,7 +9,7 @@ import time
 
 from slackbot.usecases import turns
 from slackbot.usecases.turns import TurnExecutor
-from slackbot.usecases.work_gate import Priority, WorkGate
+from slackbot.usecases.work_gate import Priority, WorkGate, idle
 
 
 def _wait_until(condition) -> None:
@@ -105,6 +105,7 @@ def test_closing_the_gate_frees_acks_waiting_for_room():
     gate.close()
     ack_thread.join(10)
     thread.join(10)
+    holder.give()  # (a slot is held per thread: leave none to the next test)
     assert answered == [True]
 
 
@@ -113,3 +114,28 @@ def _take_or_cancelled(slot) -> None:
         slot.take()
     except BaseException:  # WorkCancelled at close
         return
+
+
+def test_work_that_lent_its_slot_out_counts_toward_the_backlog():
+    gate = WorkGate(1)
+    lenders = [gate.slot(Priority.INTERACTIVE) for _ in range(2)]
+    inside = threading.Barrier(3)
+    back = threading.Event()
+
+    def lend(slot) -> None:
+        slot.take()
+        with idle():  # e.g. a kick waiting for its delivery pass: no slot, but a thread
+            inside.wait(10)
+            back.wait(10)
+        slot.give()
+
+    threads = [threading.Thread(target=lend, args=(slot,)) for slot in lenders]
+    for thread in threads:
+        thread.start()
+    inside.wait(10)
+    assert gate.waiting == 0  # nobody waits for a slot …
+    assert not gate.wait_for_room(backlog=2, patience=0.05)  # … but two threads are held
+    back.set()
+    for thread in threads:
+        thread.join(10)
+    assert gate.wait_for_room(backlog=2, patience=0.01)
