@@ -158,4 +158,8 @@ def stop_server(server) -> None:
     # Workers first: a request still being answered pulls the trigger when it writes its
     # response, and a trigger already closed by `close_all` fails that write (EBADF).
     server.task_dispatcher.shutdown()
-    server.trigger.pull_trigger(close_all)
+    try:
+        server.trigger.pull_trigger(close_all)
+    except OSError:  # its trigger is closed already: the loop cannot be woken, close them here
+        log.warning("the server's loop had closed its trigger; closing its sockets directly")
+        close_all()
