@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 
 import pytest
 from sqlalchemy import text
@@ -19,6 +18,7 @@ from sqlmodel import Session
 
 import storage.db
 from storage.db import make_engine, urgent_writer_options, write_gate, write_session, writer
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
@@ -141,14 +141,6 @@ def test_engines_on_one_file_share_a_gate_and_memory_databases_have_none(engine,
     assert write_gate(make_engine("sqlite://")) is None
 
 
-def _wait_until(condition) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        time.sleep(0.005)
-    raise AssertionError("never happened")
-
-
 def test_an_urgent_writer_goes_before_the_ordinary_ones_waiting(engine):
     gate = write_gate(engine)
     order: list[str] = []
@@ -171,10 +163,10 @@ def test_an_urgent_writer_goes_before_the_ordinary_ones_waiting(engine):
         for number, target in enumerate([lambda: ordinary("first"), lambda: ordinary("second")]):
             threads.append(threading.Thread(target=target))
             threads[-1].start()
-            _wait_until(lambda n=number: gate.waiting() == n + 1)
+            wait_until(lambda n=number: gate.waiting() == n + 1)
         threads.append(threading.Thread(target=urgent))
         threads[-1].start()
-        _wait_until(lambda: gate.waiting() == 3)
+        wait_until(lambda: gate.waiting() == 3)
     for thread in threads:
         thread.join(10)
     assert order[0] == "urgent"
@@ -199,10 +191,10 @@ def test_an_urgent_writer_that_gives_up_leaves_the_queue_as_it_was(engine):
             target=lambda: took.append(gate.enter(urgent=True, patience=0.2))
         )
         impatient.start()
-        _wait_until(lambda: gate.waiting() == 1)
+        wait_until(lambda: gate.waiting() == 1)
         waiter = threading.Thread(target=ordinary)
         waiter.start()
-        _wait_until(lambda: gate.waiting() == 2)
+        wait_until(lambda: gate.waiting() == 2)
         impatient.join(10)  # gave up while the holder is inside
         assert took == [False]
     waiter.join(10)

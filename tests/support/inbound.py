@@ -4,7 +4,6 @@ a mail client would, and the steps to a sent hand-off. Placeholders only (exampl
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -15,6 +14,7 @@ from slackbot.devtools.signed import block_actions, view_submission
 from storage.models import Case, CaseEvent, Deadline, EmailDraft, InboundMessage
 from tests.support.env import START
 from tests.support.forms import idv_values
+from tests.support.waiting import wait_until  # noqa: F401 - importers take it from here
 
 AGENT = "U0AGENT01"
 DANA = "U0DANA001"
@@ -69,17 +69,6 @@ def reply(
         maintype, _, subtype = content_type.partition("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return bytes(message)
-
-
-def wait_until(check, timeout: float = 5.0):
-    """Poll `check` until it returns something true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def blocks_of(call) -> list[dict]:

@@ -10,14 +10,7 @@ import time
 from slackbot.usecases import turns
 from slackbot.usecases.turns import TurnExecutor
 from slackbot.usecases.work_gate import Priority, WorkGate, idle
-
-
-def _wait_until(condition) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        time.sleep(0.005)
-    raise AssertionError("never happened")
+from tests.support.waiting import wait_until
 
 
 def test_a_backlog_of_lanes_is_drained_by_as_many_threads_as_there_are_slots():
@@ -41,11 +34,11 @@ def test_a_backlog_of_lanes_is_drained_by_as_many_threads_as_there_are_slots():
             for lane in range(10):
                 turns.route_next(f"lane-{lane}")
                 executor.submit(task, lane, number)
-        _wait_until(lambda: len(running) == 2)
+        wait_until(lambda: len(running) == 2)
         # Ten lanes with work, two threads: the rest wait in their lanes.
         assert len(executor._threads) == 2
         release.set()
-        _wait_until(lambda: len(ran) == 20)
+        wait_until(lambda: len(ran) == 20)
     finally:
         release.set()
         executor.shutdown(wait=True)
@@ -65,7 +58,7 @@ def test_an_ack_waits_for_room_while_the_backlog_is_full_and_goes_on_when_it_shr
     threads = [threading.Thread(target=slot.take) for slot in waiting]
     for thread in threads:
         thread.start()
-    _wait_until(lambda: gate.waiting == 3)
+    wait_until(lambda: gate.waiting == 3)
 
     assert gate.wait_for_room(backlog=4, patience=0.01)  # room: at once
     assert not gate.wait_for_room(backlog=3, patience=0.05)  # full: gave up waiting
@@ -82,7 +75,7 @@ def test_an_ack_waits_for_room_while_the_backlog_is_full_and_goes_on_when_it_shr
     assert answered == [True]
 
     for slot, thread in zip(waiting, threads, strict=True):
-        _wait_until(lambda s=slot: s.held)
+        wait_until(lambda s=slot: s.held)
         slot.give()
         thread.join(10)
     assert gate.in_use == 0
@@ -95,7 +88,7 @@ def test_closing_the_gate_frees_acks_waiting_for_room():
     waiter = gate.slot(Priority.INTERACTIVE)
     thread = threading.Thread(target=lambda: _take_or_cancelled(waiter))
     thread.start()
-    _wait_until(lambda: gate.waiting == 1)
+    wait_until(lambda: gate.waiting == 1)
     answered = []
     ack_thread = threading.Thread(
         target=lambda: answered.append(gate.wait_for_room(backlog=1, patience=10))

@@ -5,7 +5,6 @@ through a database blip, uncertain attempts marked."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 from sqlalchemy import event
@@ -20,6 +19,7 @@ from slackbot.usecases.outbox_waits import release_waiters
 from storage.migrate import upgrade
 from storage.models import OutboxItem
 from tests.support.cases import Seeder
+from tests.support.waiting import wait_until
 
 
 def _outbox(database, clock):
@@ -156,7 +156,7 @@ def test_the_lease_is_renewed_while_performing_so_nobody_takes_it_over(
     first_lease = _row(engine, item_id).lease_until
     for _ in range(3):  # 90 s of the clock pass while Slack is slow; the lease keeps up
         clock.advance(timedelta(seconds=30))
-        _wait_until(lambda before=first_lease: _row(engine, item_id).lease_until > before)
+        wait_until(lambda before=first_lease: _row(engine, item_id).lease_until > before)
         first_lease = _row(engine, item_id).lease_until
         other.deliver_due()
     finish.set()
@@ -282,13 +282,6 @@ def _row(engine, item_id) -> OutboxItem:
         row = session.get(OutboxItem, item_id)
         row.lease_until = row.lease_until and ensure_utc(row.lease_until)
         return row
-
-
-def _wait_until(check, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def _case(engine, clock) -> int:

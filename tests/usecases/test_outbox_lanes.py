@@ -21,6 +21,7 @@ from storage.migrate import upgrade
 from storage.models import Case, OutboxItem
 from tests.support.cases import Seeder
 from tests.support.flows import open_idv_case, reaction
+from tests.support.waiting import wait_until
 
 HOLD = 20.0  # seconds the fake Slack holds a call at most; the tests release it long before
 
@@ -198,11 +199,11 @@ def test_lane_threads_end_when_idle_and_come_back_for_the_next_pass(database, cl
     outbox.register("k", lambda item: performed.append(item.payload["n"]))
     _queue(engine, clock, (a, 1), (b, 2))
     assert outbox.deliver_due() == 2
-    _wait_until(lambda: not _lane_threads())
+    wait_until(lambda: not _lane_threads())
     _queue(engine, clock, (a, 3), (b, 4))
     assert outbox.deliver_due() == 2
     assert sorted(performed) == [1, 2, 3, 4]
-    _wait_until(lambda: not _lane_threads())
+    wait_until(lambda: not _lane_threads())
 
 
 def _lane_threads() -> list[str]:
@@ -255,10 +256,10 @@ def test_a_held_root_edit_of_one_case_does_not_hold_back_another_cases(bot, fake
         "chat.update", Delay(HOLD, match=lambda body: body.get("ts") == held_ts, until=release)
     )
     bot.sender.event(reaction("eyes", channel, held_ts), event_id="EvLANES001")
-    _wait_until(lambda: edited(held_ts))  # recorded; its answer is held
+    wait_until(lambda: edited(held_ts))  # recorded; its answer is held
     bot.sender.event(reaction("eyes", channel, other_ts), event_id="EvLANES002")
     # Within 5 s: the bot's client gives up on the held call after 10 s.
-    _wait_until(lambda: edited(other_ts) and _statuses(bot) == ["acknowledged"] * 2)
+    wait_until(lambda: edited(other_ts) and _statuses(bot) == ["acknowledged"] * 2)
     assert len(edited(held_ts)) == 1  # still held, not tried again
     release.set()
 
@@ -266,10 +267,3 @@ def test_a_held_root_edit_of_one_case_does_not_hold_back_another_cases(bot, fake
 def _statuses(bot) -> list[str]:
     with Session(bot.services.engine) as session:
         return [case.status for case in session.exec(select(Case).order_by(Case.id)).all()]
-
-
-def _wait_until(check, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)

@@ -14,15 +14,9 @@ from slackbot.app import _run_in_slot
 from slackbot.usecases.outbox_deliverer import Deliverer
 from slackbot.usecases.turns import Turn, TurnExecutor, enter, leave, route_next
 from slackbot.usecases.work_gate import Priority, WorkCancelled, WorkGate, holding, idle
+from tests.support.waiting import wait_until
 
 WAIT = 10.0
-
-
-def _until(predicate, what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not predicate():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.005)
 
 
 def _thread(target) -> threading.Thread:
@@ -51,7 +45,7 @@ def test_a_freed_slot_goes_to_interactive_work_first_then_in_arrival_order():
         [("event 1", Priority.EVENT), ("event 2", Priority.EVENT), ("press", Priority.INTERACTIVE)]
     ):
         threads.append(_thread(work(name, priority)))
-        _until(lambda n=n: gate.waiting == n + 1, f"{name} waiting")
+        wait_until(lambda n=n: gate.waiting == n + 1, WAIT, f"{name} waiting")
     mine.give()
     for thread in threads:
         thread.join(WAIT)
@@ -82,7 +76,7 @@ def test_the_ack_is_answered_before_the_slot_is_free_and_the_slot_comes_back_on_
             )
 
     thread = _thread(listener)
-    _until(lambda: gate.waiting == 1, "the listener waiting for a slot")
+    wait_until(lambda: gate.waiting == 1, WAIT, "the listener waiting for a slot")
     assert said == ["acked"]  # answered; its work waits
     busy.give()
     thread.join(WAIT)
@@ -100,12 +94,14 @@ def test_work_waiting_for_a_slot_is_cancelled_at_shutdown_and_its_request_stays_
     token = enter(turn)
     try:
         first = executor.submit(lambda: release.wait(WAIT) and ran.append("first"))
-        _until(lambda: executor.gate.in_use == 1, "the first piece of work in its slot")
+        wait_until(lambda: executor.gate.in_use == 1, WAIT, "the first piece of work in its slot")
         second = executor.submit(lambda: ran.append("second"))
     finally:
         leave(token)
     turn.release(True)  # the listener returned; the work it handed on has not
-    _until(lambda: executor.gate.waiting == 1, "the second piece of work waiting for a slot")
+    wait_until(
+        lambda: executor.gate.waiting == 1, WAIT, "the second piece of work waiting for a slot"
+    )
     executor.shutdown(wait=False, cancel_futures=True)
     release.set()
     first.result(WAIT)
@@ -126,12 +122,14 @@ def test_shutdown_without_cancel_lets_waiting_work_run():
     token = enter(turn)
     try:
         executor.submit(release.wait, WAIT)
-        _until(lambda: executor.gate.in_use == 1, "the first piece of work in its slot")
+        wait_until(lambda: executor.gate.in_use == 1, WAIT, "the first piece of work in its slot")
         executor.submit(lambda: None)
     finally:
         leave(token)
     turn.release(True)
-    _until(lambda: executor.gate.waiting == 1, "the second piece of work waiting for a slot")
+    wait_until(
+        lambda: executor.gate.waiting == 1, WAIT, "the second piece of work waiting for a slot"
+    )
     executor.shutdown(wait=False)
     release.set()
     executor.shutdown(wait=True)
@@ -159,7 +157,7 @@ def test_work_back_from_idle_passes_a_closed_gate_and_fresh_work_does_not():
     other.take()  # the idle slot was lent out
     gate.close()
     back.set()
-    _until(lambda: gate.waiting == 1, "the idle work waiting to take its slot back")
+    wait_until(lambda: gate.waiting == 1, WAIT, "the idle work waiting to take its slot back")
     other.give()
     thread.join(WAIT)
     assert came_back == [True]
